@@ -1,0 +1,1 @@
+"""placement: a fast implementation of the OpenStack Placement API."""

@@ -1,0 +1,90 @@
+"""Reading JSON request bodies and writing JSON responses.
+
+Also the response headers OpenStack Placement adds to representations:
+``last-modified`` and ``cache-control: no-cache`` from microversion 1.15.
+"""
+
+import datetime
+import email.utils
+import json
+
+from placement import errors
+from placement import schemas
+
+CACHE_HEADERS_VERSION = (1, 15)
+
+
+def read(req, schema=None):
+    """The request's JSON document, validated against ``schema``."""
+    content_type = (req.content_type or '').split(';')[0].strip().lower()
+    if content_type != 'application/json':
+        raise errors.HTTPError(
+            415, 'The media type %s is not supported, use application/json'
+            % (req.content_type or None))
+    raw = req.bounded_stream.read()
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise errors.bad_request('Malformed JSON: %s' % exc)
+    if schema is not None:
+        schemas.validate(data, schema)
+    return data
+
+
+def query(req, schema=None):
+    """The query string as a dict of the last value of each parameter."""
+    params = {}
+    for key, value in req.params.items():
+        params[key] = value[-1] if isinstance(value, list) else value
+    if schema is not None:
+        schemas.validate_query(params, schema)
+    return params
+
+
+def query_all(req, name):
+    """Every value given for the query parameter ``name``."""
+    value = req.params.get(name)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _http_date(moment):
+    if moment is None:
+        moment = datetime.datetime.now(datetime.timezone.utc)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return email.utils.format_datetime(moment, usegmt=True)
+
+
+def last_modified(*rows):
+    """The latest ``updated_at``/``created_at`` of ``rows`` (or None)."""
+    latest = None
+    for row in rows:
+        if row is None:
+            continue
+        moment = row.updated_at or row.created_at
+        if moment is not None and (latest is None or moment > latest):
+            latest = moment
+    return latest
+
+
+def write(req, resp, data, status=200, modified=None, cache_headers=True):
+    """Render ``data`` as the JSON response body.
+
+    From 1.15 ``last-modified`` (``modified`` or now) and
+    ``cache-control: no-cache`` are added unless ``cache_headers`` is
+    False.
+    """
+    resp.status = status
+    resp.content_type = 'application/json'
+    resp.data = json.dumps(data).encode('utf-8')
+    if cache_headers and req.context.version >= CACHE_HEADERS_VERSION:
+        resp.set_header('Last-Modified', _http_date(modified))
+        resp.set_header('Cache-Control', 'no-cache')
+
+
+def no_content(resp, status=204):
+    resp.status = status
+    resp.data = b''
+    resp.content_type = None

@@ -1,0 +1,111 @@
+"""``/resource_providers`` and ``/resource_providers/{uuid}``."""
+
+import uuid as uuidlib
+
+from placement import errors
+from placement.api import auth
+from placement.api import jsonio
+from placement.api import provider_query
+from placement.microversion import Versioned
+from placement.objects import resource_provider as rp_obj
+from placement.schemas import resource_provider as schema
+
+# Link relations in a provider's representation, by microversion.
+_LINKS = Versioned({
+    '1.0': ('inventories', 'usages'),
+    '1.1': ('aggregates', 'inventories', 'usages'),
+    '1.6': ('aggregates', 'inventories', 'usages', 'traits'),
+    '1.11': ('aggregates', 'inventories', 'usages', 'traits', 'allocations'),
+})
+# Tree fields appear at 1.14.
+_TREE_FIELDS = Versioned({'1.0': False, '1.14': True})
+# POST answers 201 with no body before 1.20, 200 with the provider after.
+_POST_RETURNS_BODY = Versioned({'1.0': False, '1.20': True})
+# Moving a provider that has a parent is allowed from 1.37.
+_REPARENT = Versioned({'1.0': False, '1.37': True})
+
+
+def render(provider, version):
+    base = '/resource_providers/%s' % provider.uuid
+    links = [{'rel': 'self', 'href': base}]
+    links += [{'rel': rel, 'href': '%s/%s' % (base, rel)}
+              for rel in _LINKS[version]]
+    body = {'uuid': provider.uuid, 'name': provider.name,
+            'generation': provider.generation, 'links': links}
+    if _TREE_FIELDS[version]:
+        body['parent_provider_uuid'] = provider.parent_provider_uuid
+        body['root_provider_uuid'] = provider.root_provider_uuid
+    return body
+
+
+class ResourceProviders:
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @auth.authorize('placement:resource_providers:list')
+    def on_get(self, req, resp):
+        version = req.context.version
+        filters = provider_query.list_filters(req)
+        providers = self.db.read(provider_query.run_list, filters)
+        jsonio.write(req, resp, {
+            'resource_providers': [render(p, version) for p in providers]},
+            modified=jsonio.last_modified(*providers))
+
+    @auth.authorize('placement:resource_providers:create')
+    def on_post(self, req, resp):
+        version = req.context.version
+        data = jsonio.read(req, schema.POST[version])
+        uuid = rp_obj.normalize_uuid(data.get('uuid')) or \
+            str(uuidlib.uuid4())
+        name = data['name']
+        try:
+            provider = self.db.write(rp_obj.create, uuid, name,
+                                     data.get('parent_provider_uuid'))
+        except errors.InvalidInput as exc:
+            raise errors.bad_request(
+                'Unable to create resource provider "%s", %s: %s'
+                % (name, uuid, exc))
+        resp.set_header('Location', '/resource_providers/%s' % uuid)
+        if _POST_RETURNS_BODY[version]:
+            jsonio.write(req, resp, render(provider, version),
+                         modified=jsonio.last_modified(provider))
+        else:
+            jsonio.no_content(resp, status=201)
+
+
+class ResourceProvider:
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @auth.authorize('placement:resource_providers:show')
+    def on_get(self, req, resp, uuid):
+        provider = self.db.read(rp_obj.get_by_uuid, uuid)
+        jsonio.write(req, resp, render(provider, req.context.version),
+                     modified=jsonio.last_modified(provider))
+
+    @auth.authorize('placement:resource_providers:update')
+    def on_put(self, req, resp, uuid):
+        version = req.context.version
+        data = jsonio.read(req, schema.PUT[version])
+
+        def _update(conn):
+            provider = rp_obj.get_by_uuid(conn, uuid, for_update=True)
+            return rp_obj.update(
+                conn, provider, data['name'],
+                data.get('parent_provider_uuid', ...),
+                allow_reparent=_REPARENT[version])
+
+        try:
+            provider = self.db.write(_update)
+        except errors.InvalidInput as exc:
+            raise errors.bad_request(
+                'Unable to save resource provider %s: %s' % (uuid, exc))
+        jsonio.write(req, resp, render(provider, version),
+                     modified=jsonio.last_modified(provider))
+
+    @auth.authorize('placement:resource_providers:delete')
+    def on_delete(self, req, resp, uuid):
+        self.db.write(rp_obj.delete, uuid)
+        jsonio.no_content(resp)

@@ -1,0 +1,1 @@
+"""Console entry points: placement-api, placement-manage, placement-status."""

@@ -1,0 +1,130 @@
+"""Configuration options and how they are loaded.
+
+The file format, section and option names are those of OpenStack
+Placement, read with oslo.config, so an existing ``placement.conf`` works
+unchanged and ``OS_<SECTION>__<OPTION>`` environment variables override
+file values.  Options this service has no use for are still registered
+where operators commonly set them, so that they are accepted silently.
+"""
+
+import os
+
+from oslo_config import cfg
+
+DEFAULT_DATA_DIR = os.path.join(
+    os.environ.get('XDG_DATA_HOME') or os.path.expanduser('~/.local/share'),
+    'placement')
+
+_OPTS = {
+    None: [
+        cfg.BoolOpt('debug', default=False,
+                    help='Log at debug level and include tracebacks.'),
+        cfg.StrOpt('state_path', default=DEFAULT_DATA_DIR,
+                   help='Directory holding the default SQLite database.'),
+    ],
+    'placement_database': [
+        cfg.StrOpt('connection', secret=True,
+                   help='SQLAlchemy URL of the placement database. '
+                        'Defaults to an SQLite file in state_path.'),
+        cfg.BoolOpt('sync_on_startup', default=False,
+                    help='Create or upgrade the schema when the API '
+                         'starts.'),
+        cfg.IntOpt('max_pool_size', default=5,
+                   help='Connections kept open per API worker.'),
+        cfg.IntOpt('max_overflow', default=10,
+                   help='Extra connections allowed above the pool size.'),
+        cfg.IntOpt('pool_timeout', default=30,
+                   help='Seconds to wait for a pooled connection.'),
+        cfg.IntOpt('connection_recycle_time', default=3600,
+                   help='Seconds after which pooled connections are '
+                        'replaced.'),
+        cfg.IntOpt('max_retries', default=10,
+                   help='How often a transaction that lost a deadlock or '
+                        'lock wait is retried before answering 409.'),
+        cfg.StrOpt('connection_parameters', default='',
+                   help='Extra query parameters for the connection URL.'),
+    ],
+    'api': [
+        cfg.StrOpt('auth_strategy', default='keystone',
+                   choices=['keystone', 'noauth2'],
+                   help='keystone needs keystonemiddleware in front of '
+                        'the application; noauth2 trusts X-Auth-Token.'),
+    ],
+    'placement': [
+        cfg.StrOpt('incomplete_consumer_project_id',
+                   default='00000000-0000-0000-0000-000000000000',
+                   help='Project id recorded for consumers created '
+                        'before microversion 1.8.'),
+        cfg.StrOpt('incomplete_consumer_user_id',
+                   default='00000000-0000-0000-0000-000000000000',
+                   help='User id recorded for consumers created before '
+                        'microversion 1.8.'),
+        cfg.BoolOpt('randomize_allocation_candidates', default=False,
+                    help='Shuffle allocation candidates before limiting.'),
+        cfg.IntOpt('max_allocation_candidates', default=-1,
+                   help='Upper bound on allocation candidates computed; '
+                        '-1 means no bound.'),
+        cfg.StrOpt('allocation_candidates_generation_strategy',
+                   default='depth-first',
+                   choices=['depth-first', 'breadth-first'],
+                   help='Order in which candidates are generated when '
+                        'max_allocation_candidates applies.'),
+    ],
+    'cors': [
+        cfg.ListOpt('allowed_origin', default=None,
+                    help='Origins allowed to make CORS requests. CORS is '
+                         'off unless this is set.'),
+        cfg.BoolOpt('allow_credentials', default=True),
+        cfg.ListOpt('expose_headers',
+                    default=['openstack-api-version', 'x-openstack-request-id']),
+        cfg.IntOpt('max_age', default=3600),
+        cfg.ListOpt('allow_methods',
+                    default=['GET', 'PUT', 'POST', 'DELETE', 'PATCH']),
+        cfg.ListOpt('allow_headers', default=[]),
+    ],
+    'oslo_middleware': [
+        cfg.BoolOpt('enable_proxy_headers_parsing', default=False),
+    ],
+}
+
+
+def register_opts(conf):
+    for group, opts in _OPTS.items():
+        conf.register_opts(opts, group=group)
+
+
+def load(args=None, config_files=None, project='placement'):
+    """Return a fresh ConfigOpts for this service.
+
+    ``args`` are command-line arguments (``--config-file F`` and friends);
+    ``config_files`` overrides the default search when given.  Environment
+    variables ``OS_<SECTION>__<OPTION>`` take precedence over the files.
+    """
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    # oslo.policy registers [oslo_policy] options itself; registering them
+    # here lets every entry point see the same values.
+    from oslo_policy import opts as policy_opts
+    policy_opts.set_defaults(conf)
+    conf(args if args is not None else [], project=project,
+         default_config_files=config_files, validate_default_values=True)
+    if not conf.config_file:
+        # No configuration file at all: a local quick-start service.  An
+        # operator's file keeps OpenStack Placement's keystone default.
+        conf.set_default('auth_strategy', 'noauth2', group='api')
+    return conf
+
+
+def database_url(conf):
+    """The configured database URL, or the embedded SQLite default."""
+    url = conf.placement_database.connection
+    if url:
+        return url
+    path = conf.state_path
+    os.makedirs(path, exist_ok=True)
+    return 'sqlite:///%s' % os.path.join(path, 'placement.sqlite')
+
+
+def list_opts():
+    """For oslo-config-generator style sample generation."""
+    return [(group or 'DEFAULT', opts) for group, opts in _OPTS.items()]

@@ -1,0 +1,1 @@
+"""Database access: table definitions, engines and transactions."""

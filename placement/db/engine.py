@@ -1,0 +1,168 @@
+"""Engines and transactions for SQLite, PostgreSQL and MariaDB/MySQL.
+
+Every request runs its database work as one function inside one
+transaction.  ``Database.write`` runs a function in a write transaction
+and, when the database reports a deadlock, a lock wait timeout, a
+serialization failure or a busy SQLite file, rolls back and runs the
+*whole* function again; when retries are exhausted it raises
+``DatabaseContention`` (HTTP 409).  Nothing is retried half-way.
+
+Per-backend setup:
+
+- SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` for write
+  transactions so a writer takes the file's write lock before reading
+  and never has to upgrade a read lock (which is what produces "database
+  is locked" under several processes).
+- MariaDB/MySQL: READ COMMITTED, so reads after a row lock see the latest
+  committed data instead of a REPEATABLE READ snapshot; strict SQL mode.
+- PostgreSQL: READ COMMITTED (its default).
+"""
+
+import logging
+import os
+import random
+import threading
+import time
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc as sa_exc
+
+from placement import errors
+
+LOG = logging.getLogger(__name__)
+
+# PostgreSQL SQLSTATEs and MySQL error numbers that mean "try again".
+_PG_RETRY_CODES = {'40001', '40P01', '55P03'}
+_MYSQL_RETRY_CODES = {1205, 1213}
+_SQLITE_RETRY_TEXT = ('database is locked', 'database is busy',
+                      'database table is locked')
+
+
+def is_retryable(error):
+    """True when a DBAPI error means the transaction may succeed if run
+    again from the start."""
+    orig = getattr(error, 'orig', error)
+    pgcode = getattr(orig, 'pgcode', None)
+    if pgcode is not None:
+        return pgcode in _PG_RETRY_CODES
+    args = getattr(orig, 'args', ())
+    if args and isinstance(args[0], int):
+        return args[0] in _MYSQL_RETRY_CODES
+    text = str(orig).lower()
+    return any(t in text for t in _SQLITE_RETRY_TEXT)
+
+
+def _sqlite_setup(engine):
+    @event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's begin event decide how transactions start.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute('PRAGMA busy_timeout = 30000')
+        cur.execute('PRAGMA journal_mode = WAL')
+        cur.execute('PRAGMA synchronous = NORMAL')
+        cur.close()
+
+    @event.listens_for(engine, 'begin')
+    def _on_begin(conn):
+        if conn.get_execution_options().get('placement_write'):
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+        else:
+            conn.exec_driver_sql('BEGIN')
+
+
+def _mysql_setup(engine):
+    @event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("SET SESSION sql_mode = 'TRADITIONAL'")
+        cur.close()
+
+
+def create_engine(url, conf=None):
+    """An engine for ``url`` with the per-backend setup described above."""
+    url = sa.engine.make_url(url)
+    kwargs = {}
+    backend = url.get_backend_name()
+    if backend == 'sqlite':
+        if url.database and url.database != ':memory:':
+            directory = os.path.dirname(os.path.abspath(url.database))
+            os.makedirs(directory, exist_ok=True)
+    else:
+        if conf is not None:
+            db = conf.placement_database
+            kwargs.update(pool_size=db.max_pool_size,
+                          max_overflow=db.max_overflow,
+                          pool_timeout=db.pool_timeout,
+                          pool_recycle=db.connection_recycle_time)
+        kwargs['pool_pre_ping'] = True
+        kwargs['isolation_level'] = 'READ COMMITTED'
+        if backend == 'mysql' and 'charset' not in url.query:
+            url = url.update_query_dict({'charset': 'utf8mb4'})
+    engine = sa.create_engine(url, **kwargs)
+    if backend == 'sqlite':
+        _sqlite_setup(engine)
+    elif backend == 'mysql':
+        _mysql_setup(engine)
+    return engine
+
+
+class Database:
+    """The application's handle on its database.
+
+    The engine is created on first use, so a WSGI module imported before
+    gunicorn forks its workers does not share connections between them.
+    """
+
+    def __init__(self, url, conf=None, max_retries=10):
+        self.url = str(url)
+        self._conf = conf
+        self.max_retries = max_retries
+        self._engine = None
+        self._pid = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self):
+        pid = os.getpid()
+        if self._engine is None or self._pid != pid:
+            with self._lock:
+                if self._engine is None or self._pid != pid:
+                    self._engine = create_engine(self.url, self._conf)
+                    self._pid = pid
+        return self._engine
+
+    @property
+    def backend(self):
+        return self.engine.dialect.name
+
+    def read(self, fn, *args, **kwargs):
+        """Run ``fn(conn, ...)`` in a read transaction; return its result."""
+        with self.engine.connect() as conn:
+            with conn.begin():
+                return fn(conn, *args, **kwargs)
+
+    def write(self, fn, *args, **kwargs):
+        """Run ``fn(conn, ...)`` in a write transaction, retrying the whole
+        transaction on deadlocks and lock contention."""
+        attempt = 0
+        while True:
+            try:
+                with self.engine.connect() as conn:
+                    conn.execution_options(placement_write=True)
+                    with conn.begin():
+                        return fn(conn, *args, **kwargs)
+            except sa_exc.DBAPIError as error:
+                if not is_retryable(error):
+                    raise
+                attempt += 1
+                if attempt > self.max_retries:
+                    LOG.warning('giving up after %d retries: %s',
+                                attempt - 1, error)
+                    raise errors.DatabaseContention() from error
+                time.sleep(random.uniform(0, 0.01 * attempt))
+
+    def dispose(self):
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

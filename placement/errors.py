@@ -1,0 +1,222 @@
+"""Exceptions, their HTTP mapping (one table) and the error formatter.
+
+The data layer raises domain exceptions (``ResourceProviderNotFound``,
+``ConcurrentUpdateDetected``...).  The API layer raises ``HTTPError``
+directly for request problems.  ``to_http`` turns any of them into an
+``HTTPError`` using ``HTTP_MAP``, and ``render`` writes the body in
+OpenStack Placement's format::
+
+    {"errors": [{"status": 409, "title": "Conflict", "detail": "...",
+                 "code": "placement.concurrent_update",
+                 "request_id": "req-..."}]}
+
+``code`` appears from microversion 1.23.  Clients that do not accept JSON
+get the same message as HTML or plain text.
+"""
+
+import html
+import json
+
+UNDEFINED = 'placement.undefined_code'
+CONCURRENT_UPDATE = 'placement.concurrent_update'
+DUPLICATE_NAME = 'placement.duplicate_name'
+INVENTORY_INUSE = 'placement.inventory.inuse'
+PROVIDER_INUSE = 'placement.resource_provider.inuse'
+PROVIDER_CANNOT_DELETE_PARENT = \
+    'placement.resource_provider.cannot_delete_parent'
+PROVIDER_NOT_FOUND = 'placement.resource_provider.not_found'
+QUERY_DUPLICATE_KEY = 'placement.query.duplicate_key'
+QUERY_BAD_VALUE = 'placement.query.bad_value'
+QUERY_MISSING_VALUE = 'placement.query.missing_value'
+
+TITLES = {
+    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+    404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable',
+    409: 'Conflict', 413: 'Request Entity Too Large',
+    415: 'Unsupported Media Type', 500: 'Internal Server Error',
+    501: 'Not Implemented', 503: 'Service Unavailable',
+}
+
+# The first paragraph of every error detail, per status, as OpenStack
+# Placement's WSGI stack writes it.  Clients match on these.
+EXPLANATIONS = {
+    400: 'The server could not comply with the request since it is either '
+         'malformed or otherwise incorrect.',
+    401: 'This server could not verify that you are authorized to access '
+         'the document you requested. Either you supplied the wrong '
+         'credentials (e.g., bad password), or your browser does not '
+         'understand how to supply the credentials required.',
+    403: 'Access was denied to this resource.',
+    404: 'The resource could not be found.',
+    405: 'The method {method} is not allowed for this resource.',
+    406: 'The resource could not be generated that was acceptable to your '
+         'browser.',
+    409: 'There was a conflict when trying to complete your request.',
+    413: 'The request is larger than the server is willing or able to '
+         'process.',
+    415: 'The request media type is not supported by this server.',
+    500: 'The server has either erred or is incapable of performing the '
+         'requested operation.',
+}
+
+
+class HTTPError(Exception):
+    """An error response: status, human detail and Placement error code."""
+
+    def __init__(self, status, detail='', code=UNDEFINED, headers=None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.headers = headers or {}
+
+
+def bad_request(detail, code=UNDEFINED):
+    return HTTPError(400, detail, code)
+
+
+def not_found(detail='', code=UNDEFINED):
+    return HTTPError(404, detail, code)
+
+
+def conflict(detail, code=UNDEFINED):
+    return HTTPError(409, detail, code)
+
+
+# ---------------------------------------------------------------------
+# Domain exceptions raised by the data layer.
+
+class PlacementError(Exception):
+    """Base of domain errors; ``msg_fmt`` is formatted with kwargs."""
+
+    msg_fmt = 'An unknown error occurred.'
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            message = self.msg_fmt % kwargs if kwargs else self.msg_fmt
+        super().__init__(message)
+
+
+class NotFound(PlacementError):
+    msg_fmt = 'Resource could not be found.'
+
+
+class ResourceProviderNotFound(NotFound):
+    msg_fmt = 'No resource provider with uuid %(uuid)s found'
+
+
+class ResourceClassNotFound(NotFound):
+    msg_fmt = 'No such resource class %(name)s.'
+
+
+class TraitNotFound(NotFound):
+    msg_fmt = 'No such trait(s): %(names)s.'
+
+
+class InventoryNotFound(NotFound):
+    msg_fmt = 'No inventory of class %(resource_class)s found'
+
+
+class Exists(PlacementError):
+    msg_fmt = 'Resource already exists.'
+
+
+class DuplicateName(Exists):
+    """A named entity already exists (placement.duplicate_name)."""
+
+
+class ConcurrentUpdateDetected(PlacementError):
+    msg_fmt = ('Another thread concurrently updated the data. '
+               'Please retry your update')
+
+
+class DatabaseContention(ConcurrentUpdateDetected):
+    """Deadlocks or lock waits persisted through every retry."""
+
+
+class InvalidInput(PlacementError):
+    """Input that passed the schema but makes no sense (HTTP 400)."""
+
+
+class CannotDeleteParentProvider(PlacementError):
+    msg_fmt = 'Cannot delete resource provider that has child providers.'
+
+
+class ResourceProviderInUse(PlacementError):
+    msg_fmt = 'Resource provider has allocations.'
+
+
+class InventoryInUse(PlacementError):
+    msg_fmt = 'Inventory in use.'
+
+
+class InUse(PlacementError):
+    """Something (not inventory) is still referenced."""
+
+
+class Conflict(PlacementError):
+    """A generic conflict with current state (HTTP 409)."""
+
+
+# Domain exception -> (HTTP status, Placement error code).  Looked up along
+# the exception's MRO, so the most specific entry wins.
+HTTP_MAP = {
+    NotFound: (404, UNDEFINED),
+    Exists: (409, UNDEFINED),
+    DuplicateName: (409, DUPLICATE_NAME),
+    ConcurrentUpdateDetected: (409, CONCURRENT_UPDATE),
+    InvalidInput: (400, UNDEFINED),
+    CannotDeleteParentProvider: (409, PROVIDER_CANNOT_DELETE_PARENT),
+    ResourceProviderInUse: (409, PROVIDER_INUSE),
+    InventoryInUse: (409, INVENTORY_INUSE),
+    InUse: (409, UNDEFINED),
+    Conflict: (409, UNDEFINED),
+}
+
+
+def to_http(error):
+    """The ``HTTPError`` for any exception this service raises on purpose,
+    or None for anything else (a bug: answered as 500)."""
+    if isinstance(error, HTTPError):
+        return error
+    for klass in type(error).__mro__:
+        if klass in HTTP_MAP:
+            status, code = HTTP_MAP[klass]
+            return HTTPError(status, str(error), code)
+    return None
+
+
+def detail_text(status, detail, method=None):
+    explanation = EXPLANATIONS.get(status, TITLES.get(status, ''))
+    explanation = explanation.replace('{method}', method or '')
+    if detail:
+        return '%s\n\n %s  ' % (explanation, detail)
+    return explanation
+
+
+def render(error, request_id, version=None, media='application/json',
+           method=None):
+    """(content type, body bytes) for ``error``.
+
+    ``version`` is the request's microversion (a tuple) or None when it
+    could not be parsed; ``media`` is the representation the client
+    accepts: application/json, text/html or text/plain.
+    """
+    status = error.status
+    title = TITLES.get(status, 'Error')
+    detail = detail_text(status, error.detail, method)
+    if media == 'application/json':
+        entry = {'status': status, 'title': title, 'detail': detail,
+                 'request_id': request_id}
+        if version is not None and version >= (1, 23):
+            entry['code'] = error.code
+        return media, json.dumps({'errors': [entry]}).encode('utf-8')
+    if media == 'text/html':
+        body = ('<html>\n <head>\n  <title>%(s)d %(t)s</title>\n </head>\n'
+                ' <body>\n  <h1>%(s)d %(t)s</h1>\n  %(d)s<br /><br />\n\n\n'
+                ' </body>\n</html>' % {'s': status, 't': html.escape(title),
+                                        'd': html.escape(detail)})
+        return 'text/html; charset=UTF-8', body.encode('utf-8')
+    body = '%d %s\n\n%s\n\n' % (status, title, detail)
+    return 'text/plain; charset=UTF-8', body.encode('utf-8')

@@ -1,0 +1,56 @@
+"""Aggregates: uuids grouping providers, and provider membership."""
+
+import sqlalchemy as sa
+
+from placement.db import sql
+from placement.db import tables
+
+AGG = tables.placement_aggregates
+RPA = tables.resource_provider_aggregates
+
+
+def uuids_for_provider(conn, provider_id):
+    return sorted(conn.execute(
+        sa.select(AGG.c.uuid)
+        .select_from(RPA.join(AGG, RPA.c.aggregate_id == AGG.c.id))
+        .where(RPA.c.resource_provider_id == provider_id)).scalars())
+
+
+def ids_for_uuids(conn, uuids):
+    """Ids of the known aggregates among ``uuids`` (unknown ones have no
+    members, so they are simply absent)."""
+    uuids = set(uuids)
+    if not uuids:
+        return []
+    return list(conn.execute(
+        sa.select(AGG.c.id).where(AGG.c.uuid.in_(uuids))).scalars())
+
+
+def ensure(conn, uuids):
+    """{uuid: id} for ``uuids``, creating the aggregates that are new."""
+    uuids = set(uuids)
+    if not uuids:
+        return {}
+    sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
+                      ['uuid'])
+    return dict(conn.execute(
+        sa.select(AGG.c.uuid, AGG.c.id).where(AGG.c.uuid.in_(uuids))).all())
+
+
+def replace(conn, provider_id, uuids):
+    """Make ``uuids`` exactly the aggregates of the provider."""
+    wanted = set(ensure(conn, uuids).values())
+    current = set(conn.execute(
+        sa.select(RPA.c.aggregate_id)
+        .where(RPA.c.resource_provider_id == provider_id)).scalars())
+    gone = current - wanted
+    if gone:
+        conn.execute(sa.delete(RPA).where(
+            RPA.c.resource_provider_id == provider_id,
+            RPA.c.aggregate_id.in_(gone)))
+    new = wanted - current
+    if new:
+        now = sql.utcnow()
+        conn.execute(sa.insert(RPA), [
+            {'resource_provider_id': provider_id, 'aggregate_id': a,
+             'created_at': now} for a in sorted(new)])

@@ -1,0 +1,66 @@
+"""SQL conditions selecting providers by aggregates, traits and capacity.
+
+Shared by the provider list and, later, allocation candidates.  Each
+function returns conditions on a provider id column.
+"""
+
+import sqlalchemy as sa
+
+from placement.db import tables
+
+RPA = tables.resource_provider_aggregates
+RPT = tables.resource_provider_traits
+INV = tables.inventories
+ALLOC = tables.allocations
+
+
+def member_of_any(id_col, aggregate_ids):
+    return id_col.in_(sa.select(RPA.c.resource_provider_id)
+                      .where(RPA.c.aggregate_id.in_(aggregate_ids)))
+
+
+def has_any_trait(id_col, trait_ids):
+    return id_col.in_(sa.select(RPT.c.resource_provider_id)
+                      .where(RPT.c.trait_id.in_(trait_ids)))
+
+
+def usage_subquery():
+    """(resource_provider_id, resource_class_id, used) of all allocations."""
+    return (sa.select(ALLOC.c.resource_provider_id,
+                      ALLOC.c.resource_class_id,
+                      sa.func.sum(ALLOC.c.used).label('used'))
+            .group_by(ALLOC.c.resource_provider_id,
+                      ALLOC.c.resource_class_id)
+            .subquery())
+
+
+def has_capacity(id_col, rc_id, amount):
+    """The provider has inventory of ``rc_id`` able to take ``amount``
+    now: free capacity, min_unit, max_unit and step_size all allow it."""
+    usage = usage_subquery()
+    used = sa.func.coalesce(usage.c.used, 0)
+    capacity = (INV.c.total - INV.c.reserved) * INV.c.allocation_ratio
+    fits = (sa.select(INV.c.resource_provider_id)
+            .select_from(INV.outerjoin(usage, sa.and_(
+                usage.c.resource_provider_id == INV.c.resource_provider_id,
+                usage.c.resource_class_id == INV.c.resource_class_id)))
+            .where(INV.c.resource_class_id == rc_id,
+                   capacity - used >= amount,
+                   INV.c.min_unit <= amount,
+                   INV.c.max_unit >= amount,
+                   amount % INV.c.step_size == 0))
+    return id_col.in_(fits)
+
+
+def clauses(filters, id_col):
+    """Every condition a ``ListFilters`` asks for."""
+    for group in filters.member_of:
+        yield member_of_any(id_col, group)
+    if filters.forbidden_aggregates:
+        yield sa.not_(member_of_any(id_col, filters.forbidden_aggregates))
+    for group in filters.required_traits:
+        yield has_any_trait(id_col, group)
+    if filters.forbidden_traits:
+        yield sa.not_(has_any_trait(id_col, filters.forbidden_traits))
+    for rc_id, amount in filters.resources.items():
+        yield has_capacity(id_col, rc_id, amount)
