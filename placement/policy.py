@@ -142,6 +142,8 @@ class Policy:
 
     def __init__(self, conf):
         self.enforcer = oslo_policy.Enforcer(conf)
+        self.enforcer.suppress_deprecation_warnings = True
+        self.enforcer.suppress_default_change_warnings = True
         self.enforcer.register_defaults(list_rules())
         self.enforcer.load_rules()
 
