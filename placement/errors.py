@@ -151,6 +151,10 @@ class InventoryInUse(PlacementError):
     msg_fmt = 'Inventory in use.'
 
 
+class InvalidInventory(PlacementError):
+    """An allocation the provider's inventory cannot take (HTTP 409)."""
+
+
 class InUse(PlacementError):
     """Something (not inventory) is still referenced."""
 
@@ -170,6 +174,7 @@ HTTP_MAP = {
     CannotDeleteParentProvider: (409, PROVIDER_CANNOT_DELETE_PARENT),
     ResourceProviderInUse: (409, PROVIDER_INUSE),
     InventoryInUse: (409, INVENTORY_INUSE),
+    InvalidInventory: (409, UNDEFINED),
     InUse: (409, UNDEFINED),
     Conflict: (409, UNDEFINED),
 }
