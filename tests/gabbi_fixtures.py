@@ -1,12 +1,18 @@
 """Gabbi fixtures for the project's own YAML tests in ``gabbits/``.
 
-Each YAML file gets a fresh database (on the backend named by
-``PLACEMENT_TEST_GABBI_DB``, default sqlite), a fresh application, and
-environment variables the files refer to with ``$ENVIRON``.
+Each YAML file gets a fresh database, a fresh application, and
+environment variables the files refer to with ``$ENVIRON``.  The
+fixtures here run on the backend in their ``backend`` attribute;
+``for_backend(name)`` gives gabbi a fixture module whose fixtures all use
+that backend, which is how tests/test_gabbits.py runs every file once per
+database.
 """
 
+import inspect
 import os
+import sys
 import tempfile
+import types
 import uuid
 
 from gabbi import fixture
@@ -30,29 +36,15 @@ def intercept():
 class APIFixture(fixture.GabbiFixture):
     """A fresh service on an empty, synced database."""
 
+    backend = 'sqlite'
     config = {}
 
     def start_fixture(self):
         self.tmpdir = tempfile.mkdtemp(prefix='placement-gabbi-')
-        backend = os.environ.get('PLACEMENT_TEST_GABBI_DB', 'sqlite')
-        self.url = databases.fresh_url(backend, self.tmpdir)
-        conf_path = os.path.join(self.tmpdir, 'placement.conf')
-        policy_path = os.path.join(self.tmpdir, 'policy.yaml')
-        with open(policy_path, 'w') as f:
-            f.write('{}\n')
-        sections = {
-            'placement_database': {'connection': self.url},
-            'api': {'auth_strategy': 'noauth2'},
-            'oslo_policy': {'enforce_new_defaults': 'False',
-                            'policy_file': policy_path},
-        }
-        for section, values in self.config.items():
-            sections.setdefault(section, {}).update(values)
-        with open(conf_path, 'w') as f:
-            for section, values in sections.items():
-                f.write('[%s]\n' % section)
-                for key, value in values.items():
-                    f.write('%s = %s\n' % (key, value))
+        self.url = databases.fresh_url(self.backend, self.tmpdir)
+        conf_path = databases.write_config(
+            os.path.join(self.tmpdir, 'placement.conf'), self.url,
+            self.config)
         conf = conf_mod.load(['--config-file', conf_path])
         self.db = app_mod.make_database(conf)
         sync.upgrade(self.db)
@@ -74,3 +66,15 @@ class APIFixture(fixture.GabbiFixture):
 class CORSFixture(APIFixture):
     config = {'cors': {'allowed_origin': 'http://valid.example.com',
                        'allow_headers': 'openstack-api-version'}}
+
+
+def for_backend(backend):
+    """A stand-in fixture module: every fixture class of this module,
+    subclassed to run on ``backend``."""
+    module = sys.modules[__name__]
+    classes = {
+        name: type(name, (cls,), {'backend': backend})
+        for name, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, fixture.GabbiFixture)
+        and cls.__module__ == __name__}
+    return types.SimpleNamespace(**classes)
