@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""In-process cost of one request to this project's WSGI app.
+
+Runs in the project's venv (it imports ``placement``): builds the
+application on a fresh database, calls it directly with WSGI environs
+(no HTTP, no gunicorn, no client), and prints microseconds of wall and
+CPU per request for each case; ``--profile`` adds a cProfile listing.
+This is the tool for finding per-request overhead; ``bench.py``
+measures the service as users see it.
+
+    .venv/bin/python benchmarks/wsgi_profile.py --db postgresql \\
+        --cases root show create --requests 2000 --profile 25
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+
+import sqlalchemy as sa
+
+from placement import app as app_mod
+from placement import conf as conf_mod
+from placement.db import sync
+
+SERVERS = {
+    'postgresql': 'postgresql+psycopg2://postgres@127.0.0.1:5432/postgres',
+    'mysql': 'mysql+pymysql://root@127.0.0.1:3306/mysql',
+}
+VERSION = 'placement 1.39'
+
+
+def fresh_database(backend, tmpdir):
+    """(url, drop function) of an empty database."""
+    if backend == 'sqlite':
+        return 'sqlite:///%s/placement.sqlite' % tmpdir, lambda: None
+    name = 'placement_profile_%d' % os.getpid()
+    server = sa.engine.make_url(SERVERS[backend])
+    engine = sa.create_engine(server, isolation_level='AUTOCOMMIT')
+
+    def run(statement):
+        with engine.connect() as conn:
+            conn.exec_driver_sql(statement)
+    run('DROP DATABASE IF EXISTS %s' % name)
+    run('CREATE DATABASE %s' % name)
+    url = server.set(database=name).render_as_string(hide_password=False)
+    return url, lambda: run('DROP DATABASE IF EXISTS %s' % name)
+
+
+def environ(method, path, body=None):
+    query = ''
+    if '?' in path:
+        path, query = path.split('?', 1)
+    data = json.dumps(body).encode() if body is not None else b''
+    env = {'REQUEST_METHOD': method, 'PATH_INFO': path,
+           'QUERY_STRING': query, 'SERVER_NAME': '127.0.0.1',
+           'SERVER_PORT': '80', 'SERVER_PROTOCOL': 'HTTP/1.1',
+           'wsgi.url_scheme': 'http', 'wsgi.input': io.BytesIO(data),
+           'wsgi.errors': sys.stderr, 'wsgi.version': (1, 0),
+           'wsgi.multithread': False, 'wsgi.multiprocess': True,
+           'wsgi.run_once': False, 'HTTP_X_AUTH_TOKEN': 'admin',
+           'HTTP_ACCEPT': 'application/json',
+           'HTTP_OPENSTACK_API_VERSION': VERSION}
+    if data:
+        env['CONTENT_TYPE'] = 'application/json'
+        env['CONTENT_LENGTH'] = str(len(data))
+    return env
+
+
+def call(app, method, path, body=None):
+    status = []
+    chunks = app(environ(method, path, body),
+                 lambda s, h, exc_info=None: status.append(s))
+    payload = b''.join(chunks)
+    return int(status[0].split()[0]), payload
+
+
+def cases(app, providers):
+    """name -> function(i) making one request; checked for 2xx."""
+    run_id = uuid.uuid4().hex[:6]
+    trait_provider = providers[0]
+    return {
+        'root': lambda i: call(app, 'GET', '/'),
+        'show': lambda i: call(app, 'GET', '/resource_providers/%s'
+                               % providers[i % len(providers)]),
+        'list': lambda i: call(app, 'GET', '/resource_providers'),
+        'create': lambda i: call(app, 'POST', '/resource_providers',
+                                 {'name': 'p-%s-%d' % (run_id, i)}),
+        'traits-put': lambda i: _put_traits(app, trait_provider, i),
+    }
+
+
+def _put_traits(app, provider, i):
+    status, body = call(app, 'GET', '/resource_providers/%s/traits'
+                        % provider)
+    generation = json.loads(body)['resource_provider_generation']
+    traits = ['HW_CPU_X86_AVX2'] if i % 2 else ['HW_CPU_X86_SSE2']
+    return call(app, 'PUT', '/resource_providers/%s/traits' % provider,
+                {'traits': traits, 'resource_provider_generation':
+                 generation})
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--db', default='sqlite',
+                   choices=('sqlite', 'postgresql', 'mysql'))
+    p.add_argument('--cases', nargs='+', default=['root', 'show', 'create'])
+    p.add_argument('--requests', type=int, default=1000)
+    p.add_argument('--providers', type=int, default=100)
+    p.add_argument('--profile', type=int, default=0, metavar='N',
+                   help='print the N most expensive functions per case')
+    args = p.parse_args(argv)
+    tmpdir = tempfile.mkdtemp(prefix='placement-profile-')
+    url, drop = fresh_database(args.db, tmpdir)
+    try:
+        conf_path = os.path.join(tmpdir, 'placement.conf')
+        with open(conf_path, 'w') as f:
+            f.write('[api]\nauth_strategy = noauth2\n[placement_database]\n'
+                    'connection = %s\n' % url)
+        conf = conf_mod.load(['--config-file', conf_path])
+        db = app_mod.make_database(conf)
+        sync.upgrade(db)
+        app = app_mod.create_app(conf, db)
+        providers = []
+        for i in range(args.providers):
+            status, body = call(app, 'POST', '/resource_providers',
+                                {'name': 'seed-%d' % i})
+            providers.append(json.loads(body)['uuid'])
+        for name, fn in cases(app, providers).items():
+            if name not in args.cases:
+                continue
+            for i in range(20):  # warm caches and the pool
+                status, body = fn(10 ** 6 + i)
+                if status >= 300:
+                    sys.exit('%s: %s %s' % (name, status, body[:300]))
+            profiler = cProfile.Profile() if args.profile else None
+            wall, cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            for i in range(args.requests):
+                fn(i)
+            if profiler:
+                profiler.disable()
+            wall = time.perf_counter() - wall
+            cpu = time.process_time() - cpu
+            print('%-12s %8.0f us wall  %8.0f us cpu  per request%s'
+                  % (name, wall / args.requests * 1e6,
+                     cpu / args.requests * 1e6,
+                     '  (profiled)' if profiler else ''))
+            if profiler:
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats(
+                    'cumulative').print_stats(args.profile)
+                print(out.getvalue())
+        db.dispose()
+    finally:
+        drop()
+
+
+if __name__ == '__main__':
+    main()
