@@ -151,12 +151,33 @@ class InventoryInUse(PlacementError):
     msg_fmt = 'Inventory in use.'
 
 
+class InventoryExists(Exists):
+    """An inventory of that class is already on the provider.  OpenStack
+    Placement reports this as an update conflict."""
+    msg_fmt = ("Inventory for '%(resource_class)s' on resource provider "
+               "'%(resource_provider)s' already exists.")
+
+
+class InvalidInventoryCapacity(InvalidInput):
+    """Reserved leaves no usable capacity (reserved >= total before 1.26,
+    reserved > total from 1.26)."""
+
+
+class StandardResourceClass(InvalidInput):
+    """Standard resource classes cannot be renamed or deleted."""
+
+
 class InvalidInventory(PlacementError):
     """An allocation the provider's inventory cannot take (HTTP 409)."""
 
 
 class InUse(PlacementError):
     """Something (not inventory) is still referenced."""
+
+
+class ResourceClassInUse(InUse):
+    msg_fmt = ('Cannot delete resource class %(resource_class)s. '
+               'Class is in use in %(where)s.')
 
 
 class Conflict(PlacementError):
@@ -174,6 +195,7 @@ HTTP_MAP = {
     CannotDeleteParentProvider: (409, PROVIDER_CANNOT_DELETE_PARENT),
     ResourceProviderInUse: (409, PROVIDER_INUSE),
     InventoryInUse: (409, INVENTORY_INUSE),
+    InventoryExists: (409, CONCURRENT_UPDATE),
     InvalidInventory: (409, UNDEFINED),
     InUse: (409, UNDEFINED),
     Conflict: (409, UNDEFINED),

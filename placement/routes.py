@@ -1,5 +1,7 @@
 """The route table: every URL of the API and the resource serving it."""
 
+from placement.api import inventories
+from placement.api import resource_classes
 from placement.api import resource_providers
 from placement.api import root
 
@@ -9,4 +11,9 @@ ROUTES = [
     ('/', root.Root),
     ('/resource_providers', resource_providers.ResourceProviders),
     ('/resource_providers/{uuid}', resource_providers.ResourceProvider),
+    ('/resource_providers/{uuid}/inventories', inventories.Inventories),
+    ('/resource_providers/{uuid}/inventories/{resource_class}',
+     inventories.Inventory),
+    ('/resource_classes', resource_classes.ResourceClasses),
+    ('/resource_classes/{name}', resource_classes.ResourceClass),
 ]

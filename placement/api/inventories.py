@@ -1,0 +1,203 @@
+"""``/resource_providers/{uuid}/inventories`` (the whole set) and
+``/resource_providers/{uuid}/inventories/{resource_class}`` (one record).
+
+Writes lock the provider row, compare the generation the client sent
+(PUT) and check capacity, then let ``placement.objects.inventory`` change
+the records and bump the generation, all in one transaction.  The
+checks run in OpenStack Placement's order, so a request with several
+problems gets the same answer.
+"""
+
+from placement import errors
+from placement.api import auth
+from placement.api import jsonio
+from placement.microversion import Versioned
+from placement.microversion import since
+from placement.objects import inventory as inv_obj
+from placement.objects import resource_provider as rp_obj
+from placement.schemas import inventory as schema
+
+# From 1.26 an inventory may reserve all of its total (zero capacity).
+_RESERVED_MAY_EQUAL_TOTAL = Versioned({'1.0': False, '1.26': True})
+
+
+def render(inventory):
+    return {name: getattr(inventory, name) for name in inv_obj.FIELDS}
+
+
+def render_with_generation(inventory, provider):
+    body = render(inventory)
+    body['resource_provider_generation'] = provider.generation
+    return body
+
+
+def render_all(inventories, provider):
+    return {'resource_provider_generation': provider.generation,
+            'inventories': {inv.resource_class: render(inv)
+                            for inv in inventories}}
+
+
+def _provider(conn, uuid, for_update=False):
+    """The provider at ``uuid``; 404 for one that does not exist (and,
+    without a query, for strings that are not uuids at all)."""
+    if rp_obj.normalize_uuid(uuid) is None:
+        raise errors.ResourceProviderNotFound(uuid=uuid)
+    return rp_obj.get_by_uuid(conn, uuid, for_update=for_update)
+
+
+def _check_generation(provider, wanted):
+    if provider.generation != wanted:
+        raise errors.ConcurrentUpdateDetected(
+            'resource provider generation conflict')
+
+
+def _check_capacity(req, uuid, inventories, action):
+    try:
+        inv_obj.check_capacity(
+            uuid, inventories, _RESERVED_MAY_EQUAL_TOTAL[req.context.version])
+    except errors.InvalidInventoryCapacity as exc:
+        raise errors.bad_request(
+            'Unable to %s inventory for resource provider %s: %s'
+            % (action, uuid, exc))
+
+
+def _location(req, uuid, class_name):
+    return '%s/resource_providers/%s/inventories/%s' % (
+        req.prefix, uuid, class_name)
+
+
+class Inventories:
+    """The provider's whole inventory."""
+
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @auth.authorize('placement:resource_providers:inventories:list')
+    def on_get(self, req, resp, uuid):
+        def _read(conn):
+            provider = _provider(conn, uuid)
+            return provider, inv_obj.list_for_provider(conn, provider)
+
+        provider, inventories = self.db.read(_read)
+        jsonio.write(req, resp, render_all(inventories, provider),
+                     modified=jsonio.last_modified(*inventories))
+
+    @auth.authorize('placement:resource_providers:inventories:update')
+    def on_put(self, req, resp, uuid):
+        data = jsonio.read(req, schema.PUT_ALL)
+        wanted = [inv_obj.Inventory.from_request(name, fields)
+                  for name, fields in data['inventories'].items()]
+
+        def _replace(conn):
+            provider = _provider(conn, uuid, for_update=True)
+            _check_generation(provider, data['resource_provider_generation'])
+            _check_capacity(req, uuid, wanted, 'update')
+            return provider, inv_obj.replace_all(conn, provider, wanted)
+
+        try:
+            provider, inventories = self.db.write(_replace)
+        except errors.ResourceClassNotFound as exc:
+            raise errors.bad_request(
+                'Unknown resource class in inventory for resource provider '
+                '%s: %s' % (uuid, exc))
+        except errors.InventoryInUse as exc:
+            raise errors.conflict('update conflict: %s' % exc,
+                                  errors.INVENTORY_INUSE)
+        jsonio.write(req, resp, render_all(inventories, provider),
+                     modified=jsonio.last_modified(*inventories))
+
+    @auth.authorize('placement:resource_providers:inventories:create')
+    def on_post(self, req, resp, uuid):
+        data = jsonio.read(req, schema.POST)
+        class_name = data['resource_class']
+        wanted = inv_obj.Inventory.from_request(class_name, data)
+
+        def _add(conn):
+            provider = _provider(conn, uuid, for_update=True)
+            _check_capacity(req, uuid, [wanted], 'create')
+            return provider, inv_obj.add(conn, provider, wanted)
+
+        try:
+            provider, inventory = self.db.write(_add)
+        except errors.ResourceClassNotFound as exc:
+            raise errors.bad_request(
+                'Unable to create inventory for resource provider %s: %s'
+                % (uuid, exc))
+        except errors.InventoryExists as exc:
+            raise errors.conflict('Update conflict: %s' % exc,
+                                  errors.CONCURRENT_UPDATE)
+        resp.set_header('Location', _location(req, uuid, class_name))
+        jsonio.write(req, resp, render_with_generation(inventory, provider),
+                     status=201, modified=jsonio.last_modified(inventory))
+
+    @since('1.5', status=405)
+    @auth.authorize('placement:resource_providers:inventories:delete')
+    def on_delete(self, req, resp, uuid):
+        def _delete_all(conn):
+            provider = _provider(conn, uuid, for_update=True)
+            inv_obj.replace_all(conn, provider, [])
+
+        self.db.write(_delete_all)
+        jsonio.no_content(resp)
+
+
+class Inventory:
+    """One inventory record, named by its resource class."""
+
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @auth.authorize('placement:resource_providers:inventories:show')
+    def on_get(self, req, resp, uuid, resource_class):
+        def _read(conn):
+            provider = _provider(conn, uuid)
+            return provider, inv_obj.find(conn, provider, resource_class)
+
+        provider, inventory = self.db.read(_read)
+        if inventory is None:
+            raise errors.not_found('No inventory of class %s for %s'
+                                   % (resource_class, uuid))
+        jsonio.write(req, resp, render_with_generation(inventory, provider),
+                     modified=jsonio.last_modified(inventory))
+
+    @auth.authorize('placement:resource_providers:inventories:update')
+    def on_put(self, req, resp, uuid, resource_class):
+        data = jsonio.read(req, schema.PUT_ONE)
+        wanted = inv_obj.Inventory.from_request(resource_class, data)
+
+        def _update(conn):
+            provider = _provider(conn, uuid, for_update=True)
+            _check_generation(provider, data['resource_provider_generation'])
+            _check_capacity(req, uuid, [wanted], 'update')
+            return provider, inv_obj.update(conn, provider, wanted)
+
+        try:
+            provider, inventory = self.db.write(_update)
+        except errors.InventoryNotFound as exc:
+            raise errors.bad_request(
+                'No inventory record with resource class for resource '
+                'provider %s: %s' % (uuid, exc))
+        jsonio.write(req, resp, render_with_generation(inventory, provider),
+                     modified=jsonio.last_modified(inventory))
+
+    @auth.authorize('placement:resource_providers:inventories:delete')
+    def on_delete(self, req, resp, uuid, resource_class):
+        def _delete(conn):
+            provider = _provider(conn, uuid, for_update=True)
+            inv_obj.delete(conn, provider, resource_class)
+
+        try:
+            self.db.write(_delete)
+        except errors.ResourceClassNotFound as exc:
+            raise errors.not_found('No inventory of class %s found for '
+                                   'delete: %s' % (resource_class, exc))
+        except errors.InventoryNotFound:
+            raise errors.not_found('No inventory of class %s found for '
+                                   'delete' % resource_class)
+        except errors.InventoryInUse as exc:
+            raise errors.conflict('Unable to delete inventory of class %s: %s'
+                                  % (resource_class, exc),
+                                  errors.INVENTORY_INUSE)
+        jsonio.no_content(resp)
