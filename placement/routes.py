@@ -1,9 +1,11 @@
 """The route table: every URL of the API and the resource serving it."""
 
+from placement.api import aggregates
 from placement.api import inventories
 from placement.api import resource_classes
 from placement.api import resource_providers
 from placement.api import root
+from placement.api import traits
 
 # (URI template, resource class).  Resource classes take (db, policy)
 # except where they need nothing.
@@ -11,6 +13,11 @@ ROUTES = [
     ('/', root.Root),
     ('/resource_providers', resource_providers.ResourceProviders),
     ('/resource_providers/{uuid}', resource_providers.ResourceProvider),
+    ('/resource_providers/{uuid}/aggregates',
+     aggregates.ProviderAggregates),
+    ('/resource_providers/{uuid}/traits', traits.ProviderTraits),
+    ('/traits', traits.Traits),
+    ('/traits/{name}', traits.Trait),
     ('/resource_providers/{uuid}/inventories', inventories.Inventories),
     ('/resource_providers/{uuid}/inventories/{resource_class}',
      inventories.Inventory),

@@ -1,4 +1,8 @@
-"""Aggregates: uuids grouping providers, and provider membership."""
+"""Aggregates: uuids grouping providers, and provider membership.
+
+Aggregate uuids are stored in their canonical form (lower-case, dashed);
+callers normalise what clients send before it reaches this module.
+"""
 
 import sqlalchemy as sa
 
@@ -24,6 +28,15 @@ def ids_for_uuids(conn, uuids):
         return []
     return list(conn.execute(
         sa.select(AGG.c.id).where(AGG.c.uuid.in_(uuids))).scalars())
+
+
+def ids_by_uuid(conn, uuids):
+    """{uuid: id} of the known aggregates among ``uuids``."""
+    uuids = set(uuids)
+    if not uuids:
+        return {}
+    return dict(conn.execute(
+        sa.select(AGG.c.uuid, AGG.c.id).where(AGG.c.uuid.in_(uuids))).all())
 
 
 def ensure(conn, uuids):

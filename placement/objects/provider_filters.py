@@ -13,6 +13,9 @@ RPT = tables.resource_provider_traits
 INV = tables.inventories
 ALLOC = tables.allocations
 
+# Inventory columns are 32-bit integers: no provider can serve more.
+MAX_AMOUNT = 2 ** 31 - 1
+
 
 def member_of_any(id_col, aggregate_ids):
     return id_col.in_(sa.select(RPA.c.resource_provider_id)
@@ -24,26 +27,33 @@ def has_any_trait(id_col, trait_ids):
                       .where(RPT.c.trait_id.in_(trait_ids)))
 
 
-def usage_subquery():
-    """(resource_provider_id, resource_class_id, used) of all allocations."""
-    return (sa.select(ALLOC.c.resource_provider_id,
-                      ALLOC.c.resource_class_id,
-                      sa.func.sum(ALLOC.c.used).label('used'))
-            .group_by(ALLOC.c.resource_provider_id,
-                      ALLOC.c.resource_class_id)
-            .subquery())
+def usage_subquery(rc_id=None):
+    """(resource_provider_id, resource_class_id, used) of all allocations,
+    or only of those of class ``rc_id``."""
+    query = (sa.select(ALLOC.c.resource_provider_id,
+                       ALLOC.c.resource_class_id,
+                       sa.func.sum(ALLOC.c.used).label('used'))
+             .group_by(ALLOC.c.resource_provider_id,
+                       ALLOC.c.resource_class_id))
+    if rc_id is not None:
+        query = query.where(ALLOC.c.resource_class_id == rc_id)
+    return query.subquery()
 
 
 def has_capacity(id_col, rc_id, amount):
     """The provider has inventory of ``rc_id`` able to take ``amount``
     now: free capacity, min_unit, max_unit and step_size all allow it."""
-    usage = usage_subquery()
+    if amount > MAX_AMOUNT:
+        # Beyond any max_unit; also keeps the literal within the column's
+        # range, which SQLite insists on.
+        return sa.false()
+    usage = usage_subquery(rc_id)
     used = sa.func.coalesce(usage.c.used, 0)
     capacity = (INV.c.total - INV.c.reserved) * INV.c.allocation_ratio
     fits = (sa.select(INV.c.resource_provider_id)
-            .select_from(INV.outerjoin(usage, sa.and_(
-                usage.c.resource_provider_id == INV.c.resource_provider_id,
-                usage.c.resource_class_id == INV.c.resource_class_id)))
+            .select_from(INV.outerjoin(
+                usage,
+                usage.c.resource_provider_id == INV.c.resource_provider_id))
             .where(INV.c.resource_class_id == rc_id,
                    capacity - used >= amount,
                    INV.c.min_unit <= amount,

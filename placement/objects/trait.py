@@ -1,19 +1,25 @@
-"""Traits: the standard ones from os-traits and custom ``CUSTOM_*`` traits.
+"""Traits: the standard ones from os-traits and custom ``CUSTOM_*`` traits,
+and which providers have which traits.
 
 Standard traits are written to the ``traits`` table at schema sync and at
-start-up.
+start-up.  Names are compared exactly (case and all) on every backend:
+rows are fetched with SQL and matched again in Python, because MySQL's
+default collation compares without case.
 """
 
 import os_traits
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from placement import errors
 from placement.db import sql
 from placement.db import tables
 
 TRAITS = tables.traits
+RPT = tables.resource_provider_traits
 
 STANDARDS = tuple(os_traits.get_traits())
+CUSTOM_PREFIX = 'CUSTOM_'
 
 
 def sync_standard(conn):
@@ -23,22 +29,121 @@ def sync_standard(conn):
     sql.insert_ignore(conn, TRAITS, missing, ['name'])
 
 
+def is_custom(name):
+    return name.startswith(CUSTOM_PREFIX)
+
+
+def _storable(name):
+    """False for strings no trait can be named (NUL, lone surrogates):
+    they are never sent to the database, which would reject them."""
+    if '\x00' in name:
+        return False
+    try:
+        name.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def find_ids(conn, names, lock=False):
+    """{name: id} of the traits among ``names`` that exist.
+
+    With ``lock`` the rows are share-locked until the transaction ends,
+    so a concurrent ``delete_custom`` of one of them waits (and then sees
+    the new association) instead of racing with it.
+    """
+    names = {n for n in names if _storable(n)}
+    if not names:
+        return {}
+    query = sa.select(TRAITS.c.name, TRAITS.c.id).where(
+        TRAITS.c.name.in_(names))
+    if lock:
+        query = query.with_for_update(read=True)
+    return {name: trait_id for name, trait_id in conn.execute(query)
+            if name in names}
+
+
 def ids_for_names(conn, names):
     """{name: id} for ``names``; raises TraitNotFound naming every unknown
     trait."""
-    names = set(names)
-    if not names:
-        return {}
-    rows = conn.execute(sa.select(TRAITS.c.name, TRAITS.c.id)
-                        .where(TRAITS.c.name.in_(names))).all()
-    found = dict(rows)
-    missing = names - set(found)
+    found = find_ids(conn, names)
+    missing = set(names) - set(found)
     if missing:
         raise errors.TraitNotFound(names=', '.join(sorted(missing)))
     return found
 
 
-RPT = tables.resource_provider_traits
+def get_by_name(conn, name, lock=False):
+    """The trait row (id, name, created_at, updated_at) named ``name``;
+    raises TraitNotFound."""
+    row = None
+    if _storable(name):
+        query = sa.select(TRAITS.c.id, TRAITS.c.name, TRAITS.c.created_at,
+                          TRAITS.c.updated_at).where(TRAITS.c.name == name)
+        if lock:
+            query = query.with_for_update()
+        row = next((r for r in conn.execute(query) if r.name == name), None)
+    if row is None:
+        raise errors.TraitNotFound(names=name)
+    return row
+
+
+def list_traits(conn, names=None, prefix=None, associated=None):
+    """Trait rows (name, created_at, updated_at) ordered by name.
+
+    ``names`` keeps only those names, ``prefix`` only names starting with
+    it; ``associated`` True keeps traits some provider has, False those no
+    provider has.
+    """
+    query = sa.select(TRAITS.c.name, TRAITS.c.created_at,
+                      TRAITS.c.updated_at)
+    if names is not None:
+        names = {n for n in names if _storable(n)}
+        if not names:
+            return []
+        query = query.where(TRAITS.c.name.in_(names))
+    if prefix:
+        if not _storable(prefix):
+            return []
+        query = query.where(TRAITS.c.name.startswith(prefix, autoescape=True))
+    if associated is not None:
+        used = sa.select(RPT.c.trait_id).distinct()
+        query = query.where(TRAITS.c.id.in_(used) if associated
+                            else TRAITS.c.id.not_in(used))
+    rows = conn.execute(query.order_by(TRAITS.c.name)).all()
+    return [r for r in rows
+            if (names is None or r.name in names)
+            and (not prefix or r.name.startswith(prefix))]
+
+
+def ensure_custom(conn, name):
+    """Create the custom trait ``name``; True if it was created, False if
+    it already existed (also when a concurrent request created it)."""
+    if find_ids(conn, [name]):
+        return False
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.insert(TRAITS).values(
+                name=name, created_at=sql.utcnow()))
+    except sa_exc.IntegrityError:
+        return False
+    return True
+
+
+def delete_custom(conn, name):
+    """Delete the custom trait ``name``.
+
+    Raises TraitNotFound, InvalidInput for a standard trait and InUse when
+    a provider has it.
+    """
+    row = get_by_name(conn, name, lock=True)
+    if not is_custom(row.name):
+        raise errors.InvalidInput('Cannot delete standard trait %s.' % name)
+    if conn.execute(sa.select(RPT.c.resource_provider_id)
+                    .where(RPT.c.trait_id == row.id).limit(1)).first():
+        raise errors.InUse(
+            'The trait %s is in use by a resource provider.' % name)
+    conn.execute(sa.delete(TRAITS).where(TRAITS.c.id == row.id))
 
 
 def names_for_provider(conn, provider_id):
@@ -48,11 +153,15 @@ def names_for_provider(conn, provider_id):
         .where(RPT.c.resource_provider_id == provider_id)).scalars())
 
 
-def replace_for_provider(conn, provider_id, trait_ids):
-    """Make ``trait_ids`` exactly the provider's traits."""
-    current = set(conn.execute(
+def ids_for_provider(conn, provider_id):
+    return set(conn.execute(
         sa.select(RPT.c.trait_id)
         .where(RPT.c.resource_provider_id == provider_id)).scalars())
+
+
+def replace_for_provider(conn, provider_id, trait_ids):
+    """Make ``trait_ids`` exactly the provider's traits."""
+    current = ids_for_provider(conn, provider_id)
     wanted = set(trait_ids)
     gone = current - wanted
     if gone:

@@ -1,0 +1,86 @@
+"""``/resource_providers/{uuid}/aggregates`` (from microversion 1.1).
+
+1.1-1.18: GET answers ``{"aggregates": [...]}``; PUT takes a bare list
+of aggregate uuids and replaces the provider's aggregates without
+touching its generation (existing clients rely on that).
+
+From 1.19 both carry ``resource_provider_generation``: PUT names the
+generation the writer saw, and the replacement compares and bumps it.
+
+Aggregate uuids are stored and answered in canonical form.
+"""
+
+from placement import errors
+from placement.api import auth
+from placement.api import jsonio
+from placement.api import provider_query
+from placement.api import provider_subresource as sub
+from placement.microversion import Versioned
+from placement.microversion import since
+from placement.objects import aggregate as aggregate_obj
+from placement.schemas import aggregate as schema
+
+# Whether the representation (and so PUT) carries the generation.
+_GENERATION = Versioned({'1.1': False, '1.19': True})
+
+
+def _canonical(uuids):
+    """Canonical uuids; 400 for any the schema's check let through that
+    is not really one."""
+    result = []
+    for value in uuids:
+        canonical = provider_query.canonical_uuid(value)
+        if canonical is None:
+            raise errors.bad_request(
+                "JSON does not validate: '%s' is not a 'uuid'" % value)
+        result.append(canonical)
+    return result
+
+
+def _read(conn, uuid):
+    provider = sub.get_provider(conn, uuid)
+    return provider, aggregate_obj.uuids_for_provider(conn, provider.id)
+
+
+def _replace(conn, uuid, uuids, generation):
+    """Replace the aggregates; with a ``generation`` (1.19 on) it is
+    checked and bumped in the same transaction."""
+    provider = sub.get_provider(conn, uuid, for_update=True)
+    checked = generation is not None
+    if checked:
+        sub.require_generation(provider, generation)
+    provider.set_aggregates(conn, uuids, increment_generation=checked)
+    return provider, aggregate_obj.uuids_for_provider(conn, provider.id)
+
+
+def _render(provider, uuids, version):
+    body = {'aggregates': uuids}
+    if _GENERATION[version]:
+        body['resource_provider_generation'] = provider.generation
+    return body
+
+
+class ProviderAggregates:
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @since('1.1')
+    @auth.authorize('placement:resource_providers:aggregates:list')
+    def on_get(self, req, resp, uuid):
+        provider, uuids = self.db.read(_read, uuid)
+        jsonio.write(req, resp, _render(provider, uuids, req.context.version))
+
+    @since('1.1')
+    @auth.authorize('placement:resource_providers:aggregates:update')
+    def on_put(self, req, resp, uuid):
+        version = req.context.version
+        data = sub.read_body(req, self.db, uuid, schema.PUT[version])
+        if _GENERATION[version]:
+            uuids, generation = (data['aggregates'],
+                                 data['resource_provider_generation'])
+        else:
+            uuids, generation = data, None
+        provider, uuids = self.db.write(_replace, uuid, _canonical(uuids),
+                                        generation)
+        jsonio.write(req, resp, _render(provider, uuids, version))

@@ -1,0 +1,42 @@
+"""What the handlers of a provider's sub-resources (traits, aggregates)
+share: finding the provider named in the URL, reading a write's body, and
+checking the provider generation the write names."""
+
+from placement import errors
+from placement.api import jsonio
+from placement.objects import resource_provider as rp_obj
+
+GENERATION_CHANGED = ("Resource provider's generation already changed. "
+                      "Please update the generation and try again.")
+
+# Longer than any spelling of a uuid: no provider can have it.
+_MAX_UUID_LENGTH = 64
+
+
+def get_provider(conn, uuid, for_update=False):
+    """The provider ``uuid`` from the URL; raises ResourceProviderNotFound.
+    Strings that cannot be a uuid are not sent to the database."""
+    if len(uuid) > _MAX_UUID_LENGTH or '\x00' in uuid:
+        raise errors.ResourceProviderNotFound(uuid=uuid)
+    return rp_obj.get_by_uuid(conn, uuid, for_update)
+
+
+def read_body(req, db, uuid, schema):
+    """The request's JSON body validated against ``schema``.
+
+    A bad body sent to a provider that does not exist is answered 404,
+    as OpenStack Placement looks the provider up first.
+    """
+    try:
+        return jsonio.read(req, schema)
+    except errors.HTTPError as exc:
+        if exc.status == 400:
+            db.read(get_provider, uuid)
+        raise
+
+
+def require_generation(provider, generation):
+    """Refuse a write naming a generation other than the provider's
+    current one (read under the provider's row lock)."""
+    if generation != provider.generation:
+        raise errors.ConcurrentUpdateDetected(GENERATION_CHANGED)
