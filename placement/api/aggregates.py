@@ -7,7 +7,8 @@ touching its generation (existing clients rely on that).
 From 1.19 both carry ``resource_provider_generation``: PUT names the
 generation the writer saw, and the replacement compares and bumps it.
 
-Aggregate uuids are stored and answered in canonical form.
+Aggregate uuids are stored and answered in canonical form; PUT answers
+them in the order given, GET sorted.
 """
 
 from placement import errors
@@ -25,8 +26,8 @@ _GENERATION = Versioned({'1.1': False, '1.19': True})
 
 
 def _canonical(uuids):
-    """Canonical uuids; 400 for any the schema's check let through that
-    is not really one."""
+    """Canonical uuids in request order, without repeats; 400 for any the
+    schema's check let through that is not really one."""
     result = []
     for value in uuids:
         canonical = provider_query.canonical_uuid(value)
@@ -34,7 +35,7 @@ def _canonical(uuids):
             raise errors.bad_request(
                 "JSON does not validate: '%s' is not a 'uuid'" % value)
         result.append(canonical)
-    return result
+    return list(dict.fromkeys(result))
 
 
 def _read(conn, uuid):
@@ -50,7 +51,7 @@ def _replace(conn, uuid, uuids, generation):
     if checked:
         sub.require_generation(provider, generation)
     provider.set_aggregates(conn, uuids, increment_generation=checked)
-    return provider, aggregate_obj.uuids_for_provider(conn, provider.id)
+    return provider
 
 
 def _render(provider, uuids, version):
@@ -81,6 +82,6 @@ class ProviderAggregates:
                                  data['resource_provider_generation'])
         else:
             uuids, generation = data, None
-        provider, uuids = self.db.write(_replace, uuid, _canonical(uuids),
-                                        generation)
+        uuids = _canonical(uuids)
+        provider = self.db.write(_replace, uuid, uuids, generation)
         jsonio.write(req, resp, _render(provider, uuids, version))
