@@ -16,6 +16,14 @@ Per-backend setup:
 - MariaDB/MySQL: READ COMMITTED, so reads after a row lock see the latest
   committed data instead of a REPEATABLE READ snapshot; strict SQL mode.
 - PostgreSQL: READ COMMITTED (its default).
+
+Reads on PostgreSQL and MariaDB/MySQL run in autocommit mode on their
+own pool: at READ COMMITTED every statement already sees its own
+snapshot, so a read transaction would add a BEGIN and a COMMIT round
+trip and nothing else.  (SQLite keeps read transactions: there one
+transaction is one snapshot, and it costs no round trip.)  Pooled
+connections are pinged before reuse only after they sat idle for
+``PING_AFTER_IDLE`` seconds, not on every checkout.
 """
 
 import logging
@@ -36,6 +44,9 @@ _PG_RETRY_CODES = {'40001', '40P01', '55P03'}
 _MYSQL_RETRY_CODES = {1205, 1213}
 _SQLITE_RETRY_TEXT = ('database is locked', 'database is busy',
                       'database table is locked')
+
+# A pooled connection idle longer than this is checked before reuse.
+PING_AFTER_IDLE = 10.0
 
 
 def is_retryable(error):
@@ -78,9 +89,35 @@ def _mysql_setup(engine):
         cur.execute("SET SESSION sql_mode = 'TRADITIONAL'")
         cur.close()
 
+    # The pool's rollback-on-return costs a round trip on MySQL even
+    # after a COMMIT; roll back only when the server says a transaction
+    # is still open (SERVER_STATUS_IN_TRANS).
+    @event.listens_for(engine, 'reset')
+    def _on_reset(dbapi_conn, _record, _state):
+        if getattr(dbapi_conn, 'server_status', 1) & 1:
+            dbapi_conn.rollback()
 
-def create_engine(url, conf=None):
-    """An engine for ``url`` with the per-backend setup described above."""
+
+def _ping_when_idle(engine):
+    @event.listens_for(engine, 'checkin')
+    def _on_checkin(_dbapi_conn, record):
+        record.info['idle_since'] = time.monotonic()
+
+    @event.listens_for(engine, 'checkout')
+    def _on_checkout(dbapi_conn, record, _proxy):
+        since = record.info.get('idle_since')
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            # The pool drops this connection and checks out another.
+            raise sa_exc.DisconnectionError(str(error)) from error
+
+
+def create_engine(url, conf=None, autocommit=False):
+    """An engine for ``url`` with the per-backend setup described above;
+    ``autocommit`` (not for SQLite) gives an engine for reads."""
     url = sa.engine.make_url(url)
     kwargs = {}
     backend = url.get_backend_name()
@@ -95,15 +132,19 @@ def create_engine(url, conf=None):
                           max_overflow=db.max_overflow,
                           pool_timeout=db.pool_timeout,
                           pool_recycle=db.connection_recycle_time)
-        kwargs['pool_pre_ping'] = True
-        kwargs['isolation_level'] = 'READ COMMITTED'
-        if backend == 'mysql' and 'charset' not in url.query:
-            url = url.update_query_dict({'charset': 'utf8mb4'})
+        kwargs['isolation_level'] = ('AUTOCOMMIT' if autocommit
+                                     else 'READ COMMITTED')
+        if backend == 'mysql':
+            kwargs['pool_reset_on_return'] = None
+            if 'charset' not in url.query:
+                url = url.update_query_dict({'charset': 'utf8mb4'})
     engine = sa.create_engine(url, **kwargs)
     if backend == 'sqlite':
         _sqlite_setup(engine)
-    elif backend == 'mysql':
-        _mysql_setup(engine)
+    else:
+        _ping_when_idle(engine)
+        if backend == 'mysql':
+            _mysql_setup(engine)
     return engine
 
 
@@ -119,26 +160,42 @@ class Database:
         self._conf = conf
         self.max_retries = max_retries
         self._engine = None
+        self._read_engine = None
         self._pid = None
         self._lock = threading.Lock()
 
-    @property
-    def engine(self):
+    def _engines(self):
         pid = os.getpid()
         if self._engine is None or self._pid != pid:
             with self._lock:
                 if self._engine is None or self._pid != pid:
-                    self._engine = create_engine(self.url, self._conf)
+                    engine = create_engine(self.url, self._conf)
+                    if engine.dialect.name == 'sqlite':
+                        self._read_engine = engine
+                    else:
+                        self._read_engine = create_engine(
+                            self.url, self._conf, autocommit=True)
+                    self._engine = engine
                     self._pid = pid
-        return self._engine
+        return self._engine, self._read_engine
+
+    @property
+    def engine(self):
+        """The engine of write transactions (and of schema changes)."""
+        return self._engines()[0]
+
+    @property
+    def read_engine(self):
+        """The engine ``read`` uses: autocommit except on SQLite."""
+        return self._engines()[1]
 
     @property
     def backend(self):
         return self.engine.dialect.name
 
     def read(self, fn, *args, **kwargs):
-        """Run ``fn(conn, ...)`` in a read transaction; return its result."""
-        with self.engine.connect() as conn:
+        """Run ``fn(conn, ...)`` for reading; return its result."""
+        with self.read_engine.connect() as conn:
             with conn.begin():
                 return fn(conn, *args, **kwargs)
 
@@ -163,6 +220,6 @@ class Database:
                 time.sleep(random.uniform(0, 0.01 * attempt))
 
     def dispose(self):
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        for engine in {self._engine, self._read_engine} - {None}:
+            engine.dispose()
+        self._engine = self._read_engine = None
