@@ -4,7 +4,14 @@ Rule names, default check strings, deprecated defaults and scope types
 are OpenStack Placement's, so an operator's policy file keeps working.
 ``[oslo_policy] enforce_new_defaults = False`` accepts a request that
 passes either the new or the deprecated default.
+
+Decisions are remembered per (rule, credentials, target) for at most
+``DECISION_TTL`` seconds: oslo.policy re-reads the policy files' state on
+every check, which costs more than the rest of a simple request, so a
+changed policy file takes effect within that time instead.
 """
+
+import time
 
 from oslo_policy import policy as oslo_policy
 
@@ -137,6 +144,17 @@ def list_rules():
     return BASE_RULES + API_RULES
 
 
+DECISION_TTL = 1.0
+_MAX_DECISIONS = 4096
+
+
+def _frozen(mapping):
+    """A hashable form of a flat dict whose values may be lists."""
+    return tuple(sorted(
+        (k, tuple(v) if isinstance(v, list) else v)
+        for k, v in mapping.items()))
+
+
 class Policy:
     """The enforcer of one application instance."""
 
@@ -146,16 +164,36 @@ class Policy:
         self.enforcer.suppress_default_change_warnings = True
         self.enforcer.register_defaults(list_rules())
         self.enforcer.load_rules()
+        self._decisions = {}
+        self._decisions_expire = 0.0
+
+    def _decide(self, context, action, target):
+        try:
+            return self.enforcer.authorize(action, target, context,
+                                           do_raise=False)
+        except oslo_policy.InvalidScope:
+            return False
 
     def authorize(self, context, action, target=None):
         if target is None:
             target = {'project_id': context.project_id,
                       'user_id': context.user_id}
+        now = time.monotonic()
+        if now >= self._decisions_expire or \
+                len(self._decisions) > _MAX_DECISIONS:
+            self._decisions = {}
+            self._decisions_expire = now + DECISION_TTL
         try:
-            allowed = self.enforcer.authorize(action, target, context,
-                                              do_raise=False)
-        except oslo_policy.InvalidScope:
-            allowed = False
+            key = (action, _frozen(target),
+                   _frozen(context.to_policy_values()))
+            hash(key)
+        except TypeError:
+            key = None
+        allowed = self._decisions.get(key) if key is not None else None
+        if allowed is None:
+            allowed = bool(self._decide(context, action, target))
+            if key is not None:
+                self._decisions[key] = allowed
         if not allowed:
             raise errors.HTTPError(
                 403, 'Policy does not allow %s to be performed.' % action)
