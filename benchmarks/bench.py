@@ -43,6 +43,9 @@ def parse_args(argv):
                             'project=%s/.venv)' % REPO)
     where.add_argument('--url', help='measure this running service '
                                      '(loopback) instead of starting one')
+    where.add_argument('--serve', type=float, metavar='SECONDS',
+                       help='only start the first target and keep it '
+                            'running this long (for profiling)')
     where.add_argument('--db', action='append', default=[],
                        choices=('sqlite', 'postgresql', 'mysql'),
                        help='database backend (repeatable; default sqlite)')
@@ -92,6 +95,14 @@ def parse_args(argv):
                 'apart by error code)')
     if args.rounds < 1 or args.workers < 1:
         p.error('--rounds and --workers must be positive')
+    try:
+        args.targets = [service.Target(spec) for spec in
+                        (args.target or ['project=%s/.venv' % REPO])]
+    except ValueError as exc:
+        p.error(str(exc))
+    labels = [t.label for t in args.targets]
+    if len(set(labels)) != len(labels):
+        p.error('targets need distinct labels (add ,label=NAME)')
     return args
 
 
@@ -159,16 +170,41 @@ def print_ratios(args, targets, backend, summary):
     return found
 
 
+def serve(args, target, workdir):
+    backend = (args.db or ['sqlite'])[0]
+    rundir = os.path.join(workdir, backend, target.label, 'serve')
+    database = service.FreshDatabase(backend, rundir, target.python,
+                                     name='placement_bench_%d' % os.getpid())
+    svc = None
+    try:
+        svc = service.Service(target, database.create(), rundir,
+                              args.workers, args.worker_class, args.threads)
+        svc.prepare()
+        svc.start()
+        log('%s serving on %s (gunicorn pid %d, log %s) for %ss'
+            % (target, svc.url, svc.pid, svc.log_path, args.serve))
+        time.sleep(args.serve)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if svc is not None:
+            svc.stop()
+        database.drop()
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
     results = {}
+    if args.serve:
+        return serve(args, args.targets[0], args.workdir or
+                     tempfile.mkdtemp(prefix='placement-bench-'))
     if args.url:
         ctx = base.Context(args.url, args)
         results['url'] = {n: [f] for n, f in
                           run_scenarios(ctx, args.scenarios, 'url').items()}
     else:
-        targets = [service.Target(spec) for spec in
-                   (args.target or ['project=%s/.venv' % REPO])]
+        targets = args.targets
         workdir = args.workdir or tempfile.mkdtemp(prefix='placement-bench-')
         for backend in args.db or ['sqlite']:
             for round_no in range(1, args.rounds + 1):
@@ -188,7 +224,7 @@ def main(argv=None):
         with open(args.json, 'w') as f:
             json.dump({'options': vars(args), 'rounds': results,
                        'medians': summary, 'ratios': all_ratios}, f,
-                      indent=1, sort_keys=True)
+                      indent=1, sort_keys=True, default=str)
     failed = any(summary[l][s].get(n) for l in summary for s in summary[l]
                  for n in scenarios.MUST_BE_ZERO
                  if not l.startswith('upstream'))
