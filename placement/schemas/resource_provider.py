@@ -33,7 +33,8 @@ PUT = Versioned({'1.0': _PUT_1_0, '1.14': _PUT_1_14})
 _QUERY_1_0 = {
     'type': 'object',
     'properties': {
-        'name': {'type': 'string'},
+        # No provider name holds a NUL (PostgreSQL cannot even compare one).
+        'name': {'type': 'string', 'pattern': '^[^\x00]*$'},
         'uuid': common.UUID,
     },
     'additionalProperties': False,
