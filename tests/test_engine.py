@@ -1,0 +1,268 @@
+"""placement/db/engine.py on every backend: which real database errors
+are classified as retryable, and how ``Database.write`` retries the whole
+transaction.
+
+The retryable errors are provoked for real with two connections: a lock
+wait that times out, a deadlock (PostgreSQL, MariaDB), a serialization
+failure (PostgreSQL) and a busy file (SQLite).
+"""
+
+import threading
+import uuid as uuidlib
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from placement import errors
+from placement.db import engine as db_engine
+from placement.db import tables
+from placement.objects import resource_provider as rp
+
+RP = tables.resource_providers
+
+
+def new_uuid():
+    return str(uuidlib.uuid4())
+
+
+@pytest.fixture
+def two_providers(database):
+    return [database.write(rp.create, new_uuid(), name).id
+            for name in ('one', 'two')]
+
+
+def bump(conn, provider_id):
+    conn.execute(sa.update(RP).where(RP.c.id == provider_id)
+                 .values(generation=RP.c.generation + 1))
+
+
+def write_connection(database):
+    conn = database.engine.connect()
+    conn.execution_options(placement_write=True)
+    return conn
+
+
+def lock_wait_timeout(database, provider_id):
+    """The error of a writer that gave up waiting for a row lock (or, on
+    SQLite, for the file's write lock)."""
+    backend = database.backend
+    holder = write_connection(database)
+    holder.begin()
+    bump(holder, provider_id)
+    try:
+        if backend == 'sqlite':
+            # A second engine whose connections give up at once.
+            impatient = sa.create_engine(database.url)
+
+            @sa.event.listens_for(impatient, 'connect')
+            def _no_wait(dbapi_conn, _record):
+                dbapi_conn.isolation_level = None
+                dbapi_conn.execute('PRAGMA busy_timeout = 0')
+
+            try:
+                with impatient.connect() as conn:
+                    with pytest.raises(sa_exc.DBAPIError) as caught:
+                        conn.exec_driver_sql('BEGIN IMMEDIATE')
+            finally:
+                impatient.dispose()
+            return caught.value
+        with database.engine.connect() as conn:
+            with conn.begin():
+                if backend == 'postgresql':
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+                else:
+                    conn.exec_driver_sql(
+                        'SET SESSION innodb_lock_wait_timeout = 1')
+                with pytest.raises(sa_exc.DBAPIError) as caught:
+                    bump(conn, provider_id)
+            if backend == 'mysql':
+                conn.exec_driver_sql(
+                    'SET SESSION innodb_lock_wait_timeout = DEFAULT')
+        return caught.value
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def deadlock(database, first_id, second_id):
+    """The error of the victim of a real deadlock: two transactions each
+    hold one row lock and ask for the other's."""
+    a, b = write_connection(database), write_connection(database)
+    a.begin()
+    b.begin()
+    failures = []
+    try:
+        bump(a, first_id)
+        bump(b, second_id)
+
+        def a_wants_second():
+            try:
+                bump(a, second_id)
+            except sa_exc.DBAPIError as exc:
+                failures.append(exc)
+                a.rollback()
+
+        thread = threading.Thread(target=a_wants_second)
+        thread.start()
+        # Let ``a`` start waiting for the lock ``b`` holds.
+        thread.join(timeout=0.5)
+        try:
+            bump(b, first_id)
+        except sa_exc.DBAPIError as exc:
+            failures.append(exc)
+            b.rollback()
+        else:
+            b.commit()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    finally:
+        for conn in (a, b):
+            if conn.in_transaction():
+                conn.rollback()
+            conn.close()
+    assert len(failures) == 1, failures
+    return failures[0]
+
+
+def serialization_failure(database, provider_id):
+    """PostgreSQL: a REPEATABLE READ transaction updating a row that
+    changed after its snapshot was taken."""
+    with database.engine.connect().execution_options(
+            isolation_level='REPEATABLE READ') as old:
+        with old.begin():
+            old.execute(sa.select(RP.c.generation)).all()
+            database.write(bump, provider_id)
+            with pytest.raises(sa_exc.DBAPIError) as caught:
+                bump(old, provider_id)
+    return caught.value
+
+
+def test_lock_wait_timeout_is_retryable(database, two_providers):
+    error = lock_wait_timeout(database, two_providers[0])
+    assert db_engine.is_retryable(error), error
+    if database.backend == 'mysql':
+        assert error.orig.args[0] == 1205
+    elif database.backend == 'postgresql':
+        assert error.orig.pgcode == '55P03'
+    else:
+        assert 'database is locked' in str(error.orig)
+
+
+def test_deadlock_is_retryable(database, two_providers):
+    if database.backend == 'sqlite':
+        pytest.skip('SQLite has one write lock per file: no row deadlocks')
+    error = deadlock(database, *two_providers)
+    assert db_engine.is_retryable(error), error
+    if database.backend == 'mysql':
+        assert error.orig.args[0] == 1213
+    else:
+        assert error.orig.pgcode == '40P01'
+
+
+def test_serialization_failure_is_retryable(database, two_providers):
+    if database.backend != 'postgresql':
+        pytest.skip('a PostgreSQL SQLSTATE')
+    error = serialization_failure(database, two_providers[0])
+    assert error.orig.pgcode == '40001'
+    assert db_engine.is_retryable(error)
+
+
+def test_integrity_error_is_not_retryable(database, two_providers):
+    def duplicate(conn):
+        conn.execute(sa.insert(tables.traits).values(name='CUSTOM_TWICE'))
+        conn.execute(sa.insert(tables.traits).values(name='CUSTOM_TWICE'))
+
+    calls = []
+    with pytest.raises(sa_exc.IntegrityError) as caught:
+        database.write(lambda conn: (calls.append(1), duplicate(conn)))
+    assert not db_engine.is_retryable(caught.value)
+    assert calls == [1]
+
+
+def test_syntax_error_is_not_retryable(database):
+    with pytest.raises(sa_exc.DBAPIError) as caught:
+        database.read(lambda conn: conn.exec_driver_sql('SELEC 1'))
+    assert not db_engine.is_retryable(caught.value)
+
+
+def test_write_retries_the_whole_function(database, two_providers):
+    """A write that hits a real lock timeout twice runs again from the
+    start and commits once, with no effect left by the failed tries."""
+    captured = lock_wait_timeout(database, two_providers[0])
+    calls = []
+
+    def flaky(conn):
+        calls.append(1)
+        bump(conn, two_providers[1])
+        if len(calls) <= 2:
+            raise captured
+        return 'done'
+
+    assert database.write(flaky) == 'done'
+    assert len(calls) == 3
+    generation = database.read(lambda conn: conn.execute(
+        sa.select(RP.c.generation).where(RP.c.id == two_providers[1])
+    ).scalar_one())
+    assert generation == 1
+
+
+def test_write_gives_up_with_409(database, two_providers):
+    captured = lock_wait_timeout(database, two_providers[0])
+    calls = []
+    database.max_retries = 3
+
+    def always(conn):
+        calls.append(1)
+        bump(conn, two_providers[1])
+        raise captured
+
+    with pytest.raises(errors.DatabaseContention):
+        database.write(always)
+    assert len(calls) == 4
+    assert issubclass(errors.DatabaseContention,
+                      errors.ConcurrentUpdateDetected)
+    generation = database.read(lambda conn: conn.execute(
+        sa.select(RP.c.generation).where(RP.c.id == two_providers[1])
+    ).scalar_one())
+    assert generation == 0
+
+
+def test_reads_do_not_retry(database, two_providers):
+    captured = lock_wait_timeout(database, two_providers[0])
+    calls = []
+
+    def failing(conn):
+        calls.append(1)
+        raise captured
+
+    with pytest.raises(sa_exc.DBAPIError):
+        database.read(failing)
+    assert calls == [1]
+
+
+def test_write_transaction_settings(database):
+    """Write transactions run at READ COMMITTED on the servers (with a
+    strict SQL mode on MariaDB/MySQL); SQLite runs in WAL mode."""
+    def settings(conn):
+        if database.backend == 'postgresql':
+            return conn.exec_driver_sql(
+                'SHOW transaction_isolation').scalar_one()
+        if database.backend == 'mysql':
+            # MariaDB names the variable tx_isolation, MySQL 8
+            # transaction_isolation.
+            isolation = conn.exec_driver_sql(
+                "SHOW SESSION VARIABLES WHERE Variable_name IN "
+                "('tx_isolation', 'transaction_isolation')").first()[1]
+            return isolation, conn.exec_driver_sql(
+                'SELECT @@SESSION.sql_mode').scalar_one()
+        return conn.exec_driver_sql('PRAGMA journal_mode').scalar_one()
+
+    found = database.write(settings)
+    if database.backend == 'postgresql':
+        assert found == 'read committed'
+    elif database.backend == 'mysql':
+        assert found[0] == 'READ-COMMITTED'
+        assert 'STRICT_ALL_TABLES' in found[1]
+    else:
+        assert found == 'wal'
