@@ -1,11 +1,13 @@
 """The route table: every URL of the API and the resource serving it."""
 
 from placement.api import aggregates
+from placement.api import allocations
 from placement.api import inventories
 from placement.api import resource_classes
 from placement.api import resource_providers
 from placement.api import root
 from placement.api import traits
+from placement.api import usages
 
 # (URI template, resource class).  Resource classes take (db, policy)
 # except where they need nothing.
@@ -23,4 +25,10 @@ ROUTES = [
      inventories.Inventory),
     ('/resource_classes', resource_classes.ResourceClasses),
     ('/resource_classes/{name}', resource_classes.ResourceClass),
+    ('/resource_providers/{uuid}/allocations',
+     allocations.ProviderAllocations),
+    ('/resource_providers/{uuid}/usages', usages.ProviderUsages),
+    ('/allocations', allocations.Allocations),
+    ('/allocations/{consumer_uuid}', allocations.ConsumerAllocations),
+    ('/usages', usages.Usages),
 ]

@@ -1,0 +1,145 @@
+"""``/allocations``, ``/allocations/{consumer_uuid}`` and
+``/resource_providers/{uuid}/allocations``."""
+
+from placement import errors
+from placement.api import auth
+from placement.api import jsonio
+from placement.microversion import Versioned, since
+from placement.objects import allocation as alloc_obj
+from placement.objects import resource_provider as rp_obj
+from placement.schemas import allocation as schema
+
+# What GET /allocations/{consumer} shows besides the allocations.
+_CONSUMER_FIELDS = Versioned({
+    '1.0': (),
+    '1.12': ('project_id', 'user_id'),
+    '1.28': ('project_id', 'user_id', 'consumer_generation'),
+    '1.38': ('project_id', 'user_id', 'consumer_generation',
+             'consumer_type'),
+})
+# Request bodies list allocations before 1.12, key them by provider after.
+_LIST_BODY = Versioned({'1.0': True, '1.12': False})
+# Consumer generations are checked from 1.28.
+_CHECK_GENERATION = Versioned({'1.0': False, '1.28': True})
+# Consumer types are set from 1.38.
+_SETS_TYPE = Versioned({'1.0': False, '1.38': True})
+
+
+def consumer_uuid_param(value):
+    uuid = rp_obj.normalize_uuid(value)
+    if uuid is None:
+        raise errors.bad_request('Malformed consumer_uuid: %s' % value)
+    return uuid
+
+
+def consumer_request(consumer_uuid, body, version, conf):
+    """A ``ConsumerAllocations`` from one consumer's validated body."""
+    if _LIST_BODY[version]:
+        allocations = {}
+        for item in body['allocations']:
+            rp_uuid = rp_obj.normalize_uuid(item['resource_provider']['uuid'])
+            allocations.setdefault(rp_uuid, {}).update(item['resources'])
+    else:
+        allocations = {rp_obj.normalize_uuid(rp): entry['resources']
+                       for rp, entry in body['allocations'].items()}
+    return alloc_obj.ConsumerAllocations(
+        consumer_uuid=consumer_uuid,
+        project_id=body.get('project_id',
+                            conf.placement.incomplete_consumer_project_id),
+        user_id=body.get('user_id',
+                         conf.placement.incomplete_consumer_user_id),
+        allocations=allocations,
+        generation=(body['consumer_generation'] if _CHECK_GENERATION[version]
+                    else alloc_obj.UNCHECKED),
+        consumer_type=body['consumer_type'] if _SETS_TYPE[version] else ...)
+
+
+def write_allocations(db, requests, what):
+    """Run ``alloc_obj.replace`` and word its failures as Placement does;
+    ``what`` names the consumer(s) in messages."""
+    try:
+        db.write(alloc_obj.replace, requests)
+    except errors.ResourceClassNotFound as exc:
+        raise errors.bad_request(
+            'Unable to allocate inventory for consumer %s: %s' % (what, exc))
+    except errors.InvalidInventory as exc:
+        raise errors.conflict('Unable to allocate inventory: %s' % exc)
+
+
+class Allocations:
+    """POST /allocations: several consumers changed in one transaction."""
+
+    def __init__(self, db, policy, conf):
+        self.db = db
+        self.policy = policy
+        self.conf = conf
+
+    @since('1.13')
+    @auth.authorize('placement:allocations:manage')
+    def on_post(self, req, resp):
+        version = req.context.version
+        body = jsonio.read(req, schema.POST[version])
+        requests = [consumer_request(rp_obj.normalize_uuid(uuid), data,
+                                     version, self.conf)
+                    for uuid, data in body.items()]
+        write_allocations(self.db, requests, ', '.join(sorted(body)))
+        jsonio.no_content(resp)
+
+
+class ConsumerAllocations:
+    def __init__(self, db, policy, conf):
+        self.db = db
+        self.policy = policy
+        self.conf = conf
+
+    @auth.authorize('placement:allocations:list')
+    def on_get(self, req, resp, consumer_uuid):
+        version = req.context.version
+        uuid = consumer_uuid_param(consumer_uuid)
+        consumer, allocations, rows = self.db.read(alloc_obj.for_consumer,
+                                                   uuid)
+        body = {'allocations': allocations}
+        if consumer is not None:
+            values = {'project_id': consumer.project_id,
+                      'user_id': consumer.user_id,
+                      'consumer_generation': consumer.generation,
+                      'consumer_type': consumer.consumer_type or 'unknown'}
+            for field in _CONSUMER_FIELDS[version]:
+                body[field] = values[field]
+        jsonio.write(req, resp, body, modified=jsonio.last_modified(*rows))
+
+    @auth.authorize('placement:allocations:update')
+    def on_put(self, req, resp, consumer_uuid):
+        version = req.context.version
+        uuid = consumer_uuid_param(consumer_uuid)
+        body = jsonio.read(req, schema.PUT[version])
+        write_allocations(self.db,
+                          [consumer_request(uuid, body, version, self.conf)],
+                          uuid)
+        jsonio.no_content(resp)
+
+    @auth.authorize('placement:allocations:delete')
+    def on_delete(self, req, resp, consumer_uuid):
+        uuid = consumer_uuid_param(consumer_uuid)
+        self.db.write(alloc_obj.delete_for_consumer, uuid)
+        jsonio.no_content(resp)
+
+
+class ProviderAllocations:
+    """GET /resource_providers/{uuid}/allocations."""
+
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @auth.authorize('placement:resource_providers:allocations:list')
+    def on_get(self, req, resp, uuid):
+        def _read(conn):
+            provider = rp_obj.get_by_uuid(conn, uuid)
+            return (provider,) + alloc_obj.for_provider(conn, provider.id)
+        provider, allocations, rows = self.db.read(_read)
+        jsonio.write(req, resp, {
+            'resource_provider_generation': provider.generation,
+            'allocations': {consumer: {'resources': resources}
+                            for consumer, resources in allocations.items()},
+        }, modified=jsonio.last_modified(*rows))

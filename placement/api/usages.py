@@ -1,0 +1,49 @@
+"""``/resource_providers/{uuid}/usages`` and ``/usages``."""
+
+from placement.api import auth
+from placement.api import jsonio
+from placement.microversion import Versioned, since
+from placement.objects import resource_provider as rp_obj
+from placement.objects import usage as usage_obj
+from placement.schemas import allocation as schema
+
+# From 1.38 project usages are grouped by consumer type.
+_BY_CONSUMER_TYPE = Versioned({'1.9': False, '1.38': True})
+
+
+class ProviderUsages:
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @auth.authorize('placement:resource_providers:usages')
+    def on_get(self, req, resp, uuid):
+        def _read(conn):
+            provider = rp_obj.get_by_uuid(conn, uuid)
+            return provider, usage_obj.for_provider(conn, provider.id)
+        provider, usages = self.db.read(_read)
+        jsonio.write(req, resp, {
+            'resource_provider_generation': provider.generation,
+            'usages': usages})
+
+
+class Usages:
+    def __init__(self, db, policy):
+        self.db = db
+        self.policy = policy
+
+    @since('1.9')
+    def on_get(self, req, resp):
+        version = req.context.version
+        params = jsonio.query(req, schema.USAGES_QUERY[version])
+        self.policy.authorize(req.context.auth, 'placement:usages',
+                              {'project_id': params['project_id'],
+                               'user_id': params.get('user_id')})
+        if _BY_CONSUMER_TYPE[version]:
+            usages = self.db.read(usage_obj.for_project_by_type,
+                                  params['project_id'], params.get('user_id'),
+                                  params.get('consumer_type'))
+        else:
+            usages = self.db.read(usage_obj.for_project,
+                                  params['project_id'], params.get('user_id'))
+        jsonio.write(req, resp, {'usages': usages})

@@ -1,0 +1,241 @@
+"""Allocations: writing them under capacity rules, and reading them.
+
+``replace`` is the one write path (PUT and POST /allocations, and the
+reshaper).  Inside the caller's transaction it:
+
+1. locks each consumer's row (in uuid order), creating new consumers,
+   and checks/increments consumer generations when asked to;
+2. locks every provider that receives allocations (in id order) -- the
+   same row lock a provider's generation update takes, so concurrent
+   writers of a provider's inventory or allocations are serialised and
+   deadlock-free;
+3. deletes the consumers' old allocations, inserts the new ones, and only
+   then checks capacity by reading usage *after* taking the locks, so the
+   check sees every committed claim and this request's own changes;
+4. bumps the generation of each provider that received allocations and
+   removes consumers left with none.
+
+Any failure raises before commit and the caller's transaction rolls
+everything back.
+"""
+
+import collections
+import dataclasses
+
+import sqlalchemy as sa
+
+from placement import errors
+from placement.db import sql
+from placement.db import tables
+from placement.objects import consumer as consumer_obj
+from placement.objects import resource_class
+
+ALLOC = tables.allocations
+INV = tables.inventories
+RP = tables.resource_providers
+
+# ``generation`` value meaning "do not check the consumer generation".
+UNCHECKED = object()
+
+
+@dataclasses.dataclass
+class ConsumerAllocations:
+    """What one consumer should hold after the write.
+
+    ``allocations`` maps provider uuid to {resource class name: amount};
+    empty means "remove all of this consumer's allocations".
+    ``consumer_type`` of ``...`` leaves an existing consumer's type alone.
+    """
+    consumer_uuid: str
+    project_id: str
+    user_id: str
+    allocations: dict
+    generation: object = UNCHECKED
+    consumer_type: object = ...
+
+
+def _provider_ids(conn, uuids):
+    uuids = set(uuids)
+    if not uuids:
+        return {}
+    found = dict(conn.execute(sa.select(RP.c.uuid, RP.c.id)
+                              .where(RP.c.uuid.in_(uuids))).all())
+    for uuid in sorted(uuids - set(found)):
+        raise errors.InvalidInput(
+            "Allocation for resource provider '%s' that does not exist."
+            % uuid)
+    return found
+
+
+def _lock_providers(conn, provider_ids):
+    if provider_ids:
+        conn.execute(sa.select(RP.c.id).where(RP.c.id.in_(provider_ids))
+                     .order_by(RP.c.id).with_for_update()).all()
+
+
+def _check_generation(existing, wanted):
+    if wanted is UNCHECKED:
+        return
+    if existing is None and wanted is not None:
+        raise errors.ConcurrentUpdateDetected(
+            'consumer generation conflict - expected null but got %s'
+            % wanted)
+    if existing is not None and existing.generation != wanted:
+        raise errors.ConcurrentUpdateDetected(
+            'consumer generation conflict - expected %s but got %s'
+            % (existing.generation, wanted))
+
+
+def _usage(conn, pairs):
+    """{(provider id, class id): used} for ``pairs``."""
+    if not pairs:
+        return {}
+    provider_ids = {p for p, _ in pairs}
+    rows = conn.execute(
+        sa.select(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id,
+                  sa.func.sum(ALLOC.c.used))
+        .where(ALLOC.c.resource_provider_id.in_(provider_ids))
+        .group_by(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id))
+    return {(p, c): int(used) for p, c, used in rows}
+
+
+def _check_capacity(conn, wanted, usage_before, provider_uuids, class_names):
+    """Raise when an allocation breaks inventory rules.
+
+    ``wanted`` maps (provider id, class id) to the list of amounts
+    requested.  A provider may end above capacity only if this request
+    did not add to its usage (it is reducing an existing overage).
+    """
+    provider_ids = {p for p, _ in wanted}
+    inventory = {
+        (row.resource_provider_id, row.resource_class_id): row
+        for row in conn.execute(sa.select(INV).where(
+            INV.c.resource_provider_id.in_(provider_ids)))}
+    usage_after = _usage(conn, set(wanted))
+    for (provider_id, class_id), amounts in sorted(wanted.items()):
+        rc = class_names[class_id]
+        rp_uuid = provider_uuids[provider_id]
+        inv = inventory.get((provider_id, class_id))
+        if inv is None:
+            raise errors.InvalidInventory(
+                "Inventory for '%s' on resource provider '%s' invalid."
+                % (rc, rp_uuid))
+        for amount in amounts:
+            if (amount < inv.min_unit or amount > inv.max_unit
+                    or amount % inv.step_size):
+                raise errors.InvalidInventory(
+                    "Unable to create allocation for '%s' on resource "
+                    "provider '%s'. The requested amount would violate "
+                    "inventory constraints (min_unit %d, max_unit %d, "
+                    "step_size %d): %d." % (
+                        rc, rp_uuid, inv.min_unit, inv.max_unit,
+                        inv.step_size, amount))
+        capacity = int((inv.total - inv.reserved) * inv.allocation_ratio)
+        after = usage_after.get((provider_id, class_id), 0)
+        before = usage_before.get((provider_id, class_id), 0)
+        if after > capacity and after > before:
+            raise errors.InvalidInventory(
+                "Unable to create allocation for '%s' on resource provider "
+                "'%s'. The requested amount would exceed the capacity."
+                % (rc, rp_uuid))
+
+
+def replace(conn, requests):
+    """Make each request's consumer hold exactly its allocations."""
+    requests = sorted(requests, key=lambda r: r.consumer_uuid)
+    names = {rc for r in requests for res in r.allocations.values()
+             for rc in res}
+    class_ids = resource_class.ids_for_names(conn, names)
+    provider_ids = _provider_ids(
+        conn, {uuid for r in requests for uuid in r.allocations})
+
+    consumers = []
+    for request in requests:
+        existing = consumer_obj.get(conn, request.consumer_uuid,
+                                    for_update=True)
+        _check_generation(existing, request.generation)
+        if existing is None:
+            existing = consumer_obj.create(
+                conn, request.consumer_uuid, request.project_id,
+                request.user_id,
+                None if request.consumer_type is ... else
+                request.consumer_type)
+        else:
+            consumer_obj.update_owner(conn, existing, request.project_id,
+                                      request.user_id, request.consumer_type)
+        consumers.append(existing)
+
+    touched = sorted({provider_ids[u] for r in requests
+                      for u in r.allocations})
+    _lock_providers(conn, touched)
+    usage_before = _usage(conn, {(p, None) for p in touched})
+
+    uuids = [r.consumer_uuid for r in requests]
+    conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(uuids)))
+    rows, wanted = [], collections.defaultdict(list)
+    now = sql.utcnow()
+    for request in requests:
+        for rp_uuid, resources in request.allocations.items():
+            for rc, amount in resources.items():
+                key = (provider_ids[rp_uuid], class_ids[rc])
+                wanted[key].append(amount)
+                rows.append({'resource_provider_id': key[0],
+                             'consumer_id': request.consumer_uuid,
+                             'resource_class_id': key[1], 'used': amount,
+                             'created_at': now})
+    if rows:
+        conn.execute(sa.insert(ALLOC), rows)
+    _check_capacity(conn, wanted, usage_before,
+                    {v: k for k, v in provider_ids.items()},
+                    {v: k for k, v in class_ids.items()})
+    if touched:
+        conn.execute(sa.update(RP).where(RP.c.id.in_(touched)).values(
+            generation=RP.c.generation + 1, updated_at=now))
+    for existing in consumers:
+        existing.increment_generation(conn)
+    consumer_obj.delete_if_unused(
+        conn, [r.consumer_uuid for r in requests if not r.allocations])
+
+
+def delete_for_consumer(conn, consumer_uuid):
+    """Remove every allocation of a consumer, and the consumer."""
+    consumer_obj.get(conn, consumer_uuid, for_update=True)
+    result = conn.execute(sa.delete(ALLOC).where(
+        ALLOC.c.consumer_id == consumer_uuid))
+    if not result.rowcount:
+        raise errors.NotFound(
+            "No allocations for consumer '%s'" % consumer_uuid)
+    consumer_obj.delete_if_unused(conn, [consumer_uuid])
+
+
+def for_consumer(conn, consumer_uuid):
+    """(consumer or None, {provider uuid: {'generation', 'resources'}},
+    latest change time)."""
+    rc = tables.resource_classes
+    rows = conn.execute(
+        sa.select(RP.c.uuid, RP.c.generation, rc.c.name, ALLOC.c.used,
+                  ALLOC.c.created_at, ALLOC.c.updated_at)
+        .select_from(ALLOC.join(RP, ALLOC.c.resource_provider_id == RP.c.id)
+                     .join(rc, ALLOC.c.resource_class_id == rc.c.id))
+        .where(ALLOC.c.consumer_id == consumer_uuid)).all()
+    result = {}
+    for row in rows:
+        entry = result.setdefault(row.uuid, {'generation': row.generation,
+                                             'resources': {}})
+        entry['resources'][row.name] = row.used
+    consumer = consumer_obj.get(conn, consumer_uuid) if rows else None
+    return consumer, result, rows
+
+
+def for_provider(conn, provider_id):
+    """({consumer uuid: {class name: used}}, rows)."""
+    rc = tables.resource_classes
+    rows = conn.execute(
+        sa.select(ALLOC.c.consumer_id, rc.c.name, ALLOC.c.used,
+                  ALLOC.c.created_at, ALLOC.c.updated_at)
+        .select_from(ALLOC.join(rc, ALLOC.c.resource_class_id == rc.c.id))
+        .where(ALLOC.c.resource_provider_id == provider_id)).all()
+    result = {}
+    for row in rows:
+        result.setdefault(row.consumer_id, {})[row.name] = row.used
+    return result, rows

@@ -1,0 +1,135 @@
+"""Consumers: the owners of allocations, with project, user, type and
+generation.
+
+Consumer generations follow the same compare-and-increment rule as
+provider generations: ``increment_generation`` updates the row only if it
+still holds the generation the writer read.  Projects, users and consumer
+types are stored once each and referred to by id.
+"""
+
+import dataclasses
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from placement import errors
+from placement.db import sql
+from placement.db import tables
+
+CONSUMERS = tables.consumers
+PROJECTS = tables.projects
+USERS = tables.users
+TYPES = tables.consumer_types
+
+
+@dataclasses.dataclass
+class Consumer:
+    id: int
+    uuid: str
+    project_id: str
+    user_id: str
+    generation: int
+    consumer_type: str | None
+    created_at: object = None
+    updated_at: object = None
+
+    def increment_generation(self, conn):
+        result = conn.execute(
+            sa.update(CONSUMERS)
+            .where(CONSUMERS.c.id == self.id,
+                   CONSUMERS.c.generation == self.generation)
+            .values(generation=CONSUMERS.c.generation + 1,
+                    updated_at=sql.utcnow()))
+        if result.rowcount != 1:
+            raise errors.ConcurrentUpdateDetected(
+                'consumer generation conflict - another request changed '
+                'consumer %s' % self.uuid)
+        self.generation += 1
+
+
+def _select():
+    return (sa.select(CONSUMERS.c.id, CONSUMERS.c.uuid,
+                      PROJECTS.c.external_id.label('project_id'),
+                      USERS.c.external_id.label('user_id'),
+                      CONSUMERS.c.generation,
+                      TYPES.c.name.label('consumer_type'),
+                      CONSUMERS.c.created_at, CONSUMERS.c.updated_at)
+            .select_from(
+                CONSUMERS
+                .join(PROJECTS, CONSUMERS.c.project_id == PROJECTS.c.id)
+                .join(USERS, CONSUMERS.c.user_id == USERS.c.id)
+                .outerjoin(TYPES, CONSUMERS.c.consumer_type_id == TYPES.c.id)))
+
+
+def get(conn, uuid, for_update=False):
+    """The consumer with ``uuid`` or None; ``for_update`` locks its row."""
+    if for_update:
+        conn.execute(sa.select(CONSUMERS.c.id)
+                     .where(CONSUMERS.c.uuid == uuid).with_for_update())
+    row = conn.execute(_select().where(CONSUMERS.c.uuid == uuid)).first()
+    return Consumer(**row._mapping) if row is not None else None
+
+
+def _ensure_named(conn, table, column, value):
+    sql.insert_ignore(conn, table, [{column: value}], [column])
+    return conn.execute(sa.select(table.c.id)
+                        .where(table.c[column] == value)).scalar_one()
+
+
+def project_id(conn, external_id):
+    return _ensure_named(conn, PROJECTS, 'external_id', external_id)
+
+
+def user_id(conn, external_id):
+    return _ensure_named(conn, USERS, 'external_id', external_id)
+
+
+def type_id(conn, name):
+    return None if name is None else _ensure_named(conn, TYPES, 'name', name)
+
+
+def create(conn, uuid, project, user, consumer_type=None):
+    """A new consumer at generation 0.  Two requests creating the same
+    consumer at once: the second gets ConcurrentUpdateDetected."""
+    values = {'uuid': uuid, 'project_id': project_id(conn, project),
+              'user_id': user_id(conn, user), 'generation': 0,
+              'consumer_type_id': type_id(conn, consumer_type),
+              'created_at': sql.utcnow()}
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(
+                sa.insert(CONSUMERS).values(**values)).inserted_primary_key[0]
+    except sa_exc.IntegrityError:
+        raise errors.ConcurrentUpdateDetected(
+            'consumer generation conflict - consumer %s was created by '
+            'another request' % uuid)
+    return Consumer(id=new_id, uuid=uuid, project_id=project, user_id=user,
+                    generation=0, consumer_type=consumer_type)
+
+
+def update_owner(conn, consumer, project, user, consumer_type=...):
+    """Record a changed project, user or (when given) type."""
+    values = {}
+    if project != consumer.project_id:
+        values['project_id'] = project_id(conn, project)
+        consumer.project_id = project
+    if user != consumer.user_id:
+        values['user_id'] = user_id(conn, user)
+        consumer.user_id = user
+    if consumer_type is not ... and consumer_type != consumer.consumer_type:
+        values['consumer_type_id'] = type_id(conn, consumer_type)
+        consumer.consumer_type = consumer_type
+    if values:
+        conn.execute(sa.update(CONSUMERS)
+                     .where(CONSUMERS.c.id == consumer.id).values(**values))
+
+
+def delete_if_unused(conn, uuids):
+    """Remove the consumers among ``uuids`` that hold no allocations."""
+    if not uuids:
+        return
+    alloc = tables.allocations
+    conn.execute(sa.delete(CONSUMERS).where(
+        CONSUMERS.c.uuid.in_(list(uuids)),
+        ~CONSUMERS.c.uuid.in_(sa.select(alloc.c.consumer_id)
+                              .where(alloc.c.consumer_id.in_(list(uuids))))))
