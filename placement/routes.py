@@ -3,6 +3,7 @@
 from placement.api import aggregates
 from placement.api import allocations
 from placement.api import inventories
+from placement.api import reshaper
 from placement.api import resource_classes
 from placement.api import resource_providers
 from placement.api import root
@@ -31,4 +32,5 @@ ROUTES = [
     ('/allocations', allocations.Allocations),
     ('/allocations/{consumer_uuid}', allocations.ConsumerAllocations),
     ('/usages', usages.Usages),
+    ('/reshaper', reshaper.Reshaper),
 ]

@@ -1,0 +1,46 @@
+"""``POST /reshaper`` (1.30): inventories and allocations of a provider
+tree changed in one transaction."""
+
+from placement import errors
+from placement.api import allocations as allocations_api
+from placement.api import auth
+from placement.api import jsonio
+from placement.microversion import since
+from placement.objects import inventory as inv_obj
+from placement.objects import reshape as reshape_obj
+from placement.objects import resource_provider as rp_obj
+from placement.schemas import reshaper as schema
+
+
+class Reshaper:
+    def __init__(self, db, policy, conf):
+        self.db = db
+        self.policy = policy
+        self.conf = conf
+
+    @since('1.30')
+    @auth.authorize('placement:reshaper:reshape')
+    def on_post(self, req, resp):
+        version = req.context.version
+        body = jsonio.read(req, schema.POST[version])
+        inventories = {
+            rp_obj.normalize_uuid(uuid): (
+                data['resource_provider_generation'],
+                [inv_obj.Inventory.from_request(name, fields)
+                 for name, fields in data['inventories'].items()])
+            for uuid, data in body['inventories'].items()}
+        requests = [allocations_api.consumer_request(
+                        rp_obj.normalize_uuid(uuid), data, version, self.conf)
+                    for uuid, data in body['allocations'].items()]
+        try:
+            self.db.write(reshape_obj.reshape, inventories, requests)
+        except errors.ResourceProviderNotFound as exc:
+            raise errors.bad_request(str(exc), errors.PROVIDER_NOT_FOUND)
+        except errors.ResourceClassNotFound as exc:
+            raise errors.bad_request('Unable to reshape: %s' % exc)
+        except errors.InvalidInventory as exc:
+            raise errors.conflict('Unable to allocate inventory: %s' % exc)
+        except errors.InventoryInUse as exc:
+            raise errors.conflict('update conflict: %s' % exc,
+                                  errors.INVENTORY_INUSE)
+        jsonio.no_content(resp)
