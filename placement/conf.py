@@ -116,13 +116,17 @@ def load(args=None, config_files=None, project='placement'):
 
 
 def database_url(conf):
-    """The configured database URL, or the embedded SQLite default."""
+    """The configured database URL (or the embedded SQLite default) with
+    ``connection_parameters`` appended to its query."""
     url = conf.placement_database.connection
-    if url:
-        return url
-    path = conf.state_path
-    os.makedirs(path, exist_ok=True)
-    return 'sqlite:///%s' % os.path.join(path, 'placement.sqlite')
+    if not url:
+        path = conf.state_path
+        os.makedirs(path, exist_ok=True)
+        url = 'sqlite:///%s' % os.path.join(path, 'placement.sqlite')
+    extra = conf.placement_database.connection_parameters
+    if extra:
+        url += ('&' if '?' in url else '?') + extra.lstrip('?&')
+    return url
 
 
 def list_opts():
