@@ -127,7 +127,7 @@ def test_environment_overrides_the_file(tmp_path, monkeypatch):
     ('mysql+pymysql://u@h/p?charset=utf8mb4', 'connect_timeout=5&a=b',
      'mysql+pymysql://u@h/p?charset=utf8mb4&connect_timeout=5&a=b'),
     ('postgresql://u@h/p', '', 'postgresql://u@h/p'),
-])
+], ids=['added', 'appended', 'none'])  # gabbi's plugin owns ids with ':'
 def test_connection_parameters(url, extra, expected):
     conf = conf_mod.load([], config_files=[])
     conf.set_override('connection', url, group='placement_database')
