@@ -44,10 +44,9 @@ class ResourceProvider:
     def increment_generation(self, conn):
         """Compare-and-increment: bump the generation from the value this
         object holds, or raise ConcurrentUpdateDetected."""
-        result = conn.execute(
-            sa.update(RP)
-            .where(RP.c.id == self.id, RP.c.generation == self.generation)
-            .values(generation=RP.c.generation + 1, updated_at=sql.utcnow()))
+        result = conn.execute(_INCREMENT_GENERATION, {
+            'id_': self.id, 'expected': self.generation,
+            'now': sql.utcnow()})
         if result.rowcount != 1:
             raise errors.ConcurrentUpdateDetected()
         self.generation += 1
@@ -89,6 +88,19 @@ def _from_row(row):
     return ResourceProvider(**row._mapping)
 
 
+# Statements of the hot paths, built once: building a statement costs
+# more CPU than executing it.
+_INCREMENT_GENERATION = (
+    sa.update(RP)
+    .where(RP.c.id == sa.bindparam('id_'),
+           RP.c.generation == sa.bindparam('expected'))
+    .values(generation=RP.c.generation + 1,
+            updated_at=sa.bindparam('now')))
+_LOCK_BY_UUID = (sa.select(RP.c.id).where(RP.c.uuid == sa.bindparam('uuid'))
+                 .with_for_update())
+_BY_UUID = _select().where(RP.c.uuid == sa.bindparam('uuid'))
+
+
 def get_by_uuid(conn, uuid, for_update=False):
     """The provider with ``uuid``; raises ResourceProviderNotFound."""
     provider = find_by_uuid(conn, uuid, for_update)
@@ -101,9 +113,8 @@ def find_by_uuid(conn, uuid, for_update=False):
     """The provider with ``uuid``, or None."""
     if for_update:
         # Lock the provider's row (not the joined ones) before reading it.
-        conn.execute(sa.select(RP.c.id).where(RP.c.uuid == uuid)
-                     .with_for_update())
-    row = conn.execute(_select().where(RP.c.uuid == uuid)).first()
+        conn.execute(_LOCK_BY_UUID, {'uuid': uuid})
+    row = conn.execute(_BY_UUID, {'uuid': uuid}).first()
     return _from_row(row) if row is not None else None
 
 
@@ -112,13 +123,21 @@ def get_by_ids(conn, ids):
     return [_from_row(r) for r in rows]
 
 
+# Which of a new provider's uuid and name are taken, in one query; the
+# database compares (with its collation), not Python.
+_DUPLICATES = (
+    sa.select((RP.c.uuid == sa.bindparam('uuid')).label('same_uuid'),
+              (RP.c.name == sa.bindparam('name')).label('same_name'))
+    .where(sa.or_(RP.c.uuid == sa.bindparam('uuid'),
+                  RP.c.name == sa.bindparam('name'))))
+
+
 def _duplicates(conn, uuid=None, name=None):
+    rows = conn.execute(_DUPLICATES, {'uuid': uuid, 'name': name}).all()
     found = []
-    if uuid is not None and conn.execute(
-            sa.select(RP.c.id).where(RP.c.uuid == uuid)).first():
+    if uuid is not None and any(r.same_uuid for r in rows):
         found.append('uuid: %s' % uuid)
-    if name is not None and conn.execute(
-            sa.select(RP.c.id).where(RP.c.name == name)).first():
+    if name is not None and any(r.same_name for r in rows):
         found.append('name: %s' % name)
     return found
 
@@ -237,6 +256,9 @@ def delete(conn, uuid):
             (tables.resource_provider_traits, 'resource_provider_id'),
             (tables.resource_provider_aggregates, 'resource_provider_id')):
         conn.execute(sa.delete(table).where(table.c[column] == provider.id))
+    # A root refers to itself; InnoDB checks that reference on delete.
+    conn.execute(sa.update(RP).where(RP.c.id == provider.id)
+                 .values(root_provider_id=None))
     conn.execute(sa.delete(RP).where(RP.c.id == provider.id))
 
 
