@@ -11,12 +11,12 @@ read an older generation can never succeed.
 
 import dataclasses
 import datetime
-import uuid as uuidlib
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from placement import errors
+from placement import uuids
 from placement.db import sql
 from placement.db import tables
 from placement.objects import aggregate
@@ -65,12 +65,7 @@ class ResourceProvider:
         trait.replace_for_provider(conn, self.id, trait_ids)
 
 
-def normalize_uuid(value):
-    """The canonical dashed form of a uuid string, or None if invalid."""
-    try:
-        return str(uuidlib.UUID(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
+normalize_uuid = uuids.normalize
 
 
 def _select():
