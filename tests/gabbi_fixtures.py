@@ -51,7 +51,9 @@ class APIFixture(fixture.GabbiFixture):
         CURRENT['app'] = app_mod.create_app(conf, self.db)
         for name in ('RP_UUID', 'RP_UUID1', 'RP_UUID2', 'PARENT_PROVIDER_UUID',
                      'ALT_PARENT_PROVIDER_UUID', 'AGGREGATE_UUID',
-                     'CONSUMER_UUID', 'PROJECT_ID', 'USER_ID'):
+                     'CONSUMER_UUID', 'CONSUMER_UUID1', 'CONSUMER_UUID2',
+                     'CONSUMER_UUID3', 'PROJECT_ID', 'PROJECT_ID1',
+                     'USER_ID', 'USER_ID1'):
             os.environ[name] = str(uuid.uuid4())
         os.environ['RP_NAME'] = 'rp-' + uuid.uuid4().hex
         os.environ['RP_NAME1'] = 'rp-' + uuid.uuid4().hex
@@ -66,6 +68,13 @@ class APIFixture(fixture.GabbiFixture):
 class CORSFixture(APIFixture):
     config = {'cors': {'allowed_origin': 'http://valid.example.com',
                        'allow_headers': 'openstack-api-version'}}
+
+
+class LegacyConsumerFixture(APIFixture):
+    """Consumers written before microversion 1.8 get these owners."""
+    config = {'placement': {
+        'incomplete_consumer_project_id': 'legacy-project',
+        'incomplete_consumer_user_id': 'legacy-user'}}
 
 
 def for_backend(backend):
