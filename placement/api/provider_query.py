@@ -16,9 +16,9 @@ Error messages are OpenStack Placement's, which clients match on.
 
 import dataclasses
 import itertools
-import uuid as uuidlib
 
 from placement import errors
+from placement import uuids
 from placement.api import jsonio
 from placement.microversion import Versioned
 from placement.objects import aggregate as aggregate_obj
@@ -62,19 +62,7 @@ def _bad(detail):
     return errors.bad_request(detail)
 
 
-def canonical_uuid(value):
-    """The canonical (lower-case, dashed) form of a uuid string, or None
-    when ``value`` is not one.  Accepted spellings: dashed or not, any
-    case, in braces, with a ``urn:uuid:`` prefix."""
-    if not isinstance(value, str):
-        return None
-    plain = (value.replace('urn:', '').replace('uuid:', '').strip('{}')
-             .replace('-', '').lower())
-    try:
-        parsed = uuidlib.UUID(plain)
-    except ValueError:
-        return None
-    return str(parsed) if parsed.hex == plain else None
+canonical_uuid = uuids.normalize
 
 
 # -- parsing -----------------------------------------------------------

@@ -59,10 +59,11 @@ class ResourceProvider:
             self.increment_generation(conn)
         aggregate.replace(conn, self.id, aggregate_uuids)
 
-    def set_traits(self, conn, trait_ids):
-        """Replace the provider's traits, bumping the generation first."""
+    def set_traits(self, conn, trait_ids, current=None):
+        """Replace the provider's traits, bumping the generation first.
+        ``current``: the trait ids the caller just read, if it did."""
         self.increment_generation(conn)
-        trait.replace_for_provider(conn, self.id, trait_ids)
+        trait.replace_for_provider(conn, self.id, trait_ids, current)
 
 
 normalize_uuid = uuids.normalize

@@ -6,21 +6,17 @@ the format checks Placement uses (a ``uuid`` format that accepts the
 dashed and the plain hex forms).
 """
 
-import uuid
-
 import jsonschema
 
 from placement import errors
+from placement import uuids
 
 _format_checker = jsonschema.FormatChecker(formats=())
 
 
-@_format_checker.checks('uuid', raises=ValueError)
+@_format_checker.checks('uuid')
 def _is_uuid(value):
-    if not isinstance(value, str):
-        return True
-    uuid.UUID(value)
-    return True
+    return not isinstance(value, str) or uuids.is_uuid(value)
 
 
 _validators = {}

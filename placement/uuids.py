@@ -1,0 +1,28 @@
+"""UUID strings as Placement accepts them, in one place.
+
+Accepted spellings, as OpenStack Placement accepts them: 32 hex digits in
+any case, with or without dashes, optionally in braces or behind a
+``urn:uuid:`` prefix.  Stored and returned in the canonical lower-case
+dashed form.
+"""
+
+import uuid
+
+
+def normalize(value):
+    """The canonical form of ``value``, or None when it is no uuid."""
+    if not isinstance(value, str):
+        return None
+    plain = (value.replace('urn:', '').replace('uuid:', '').strip('{}')
+             .replace('-', '').lower())
+    if len(plain) != 32:
+        return None
+    try:
+        parsed = uuid.UUID(plain)
+    except ValueError:
+        return None
+    return str(parsed) if parsed.hex == plain else None
+
+
+def is_uuid(value):
+    return normalize(value) is not None
