@@ -18,15 +18,28 @@ def insert_ignore(conn, table, rows, index_elements):
     now = utcnow()
     rows = [dict(row, created_at=now) if 'created_at' in table.c else row
             for row in rows]
-    dialect = conn.dialect.name
+    conn.execute(_insert_ignore_statement(
+        conn.dialect.name, table, tuple(index_elements)), rows)
+
+
+# Built once per (dialect, table, key): building costs more than running.
+_INSERT_IGNORE = {}
+
+
+def _insert_ignore_statement(dialect, table, index_elements):
+    key = (dialect, table.name, index_elements)
+    stmt = _INSERT_IGNORE.get(key)
+    if stmt is not None:
+        return stmt
     if dialect == 'postgresql':
         stmt = postgresql.insert(table).on_conflict_do_nothing(
-            index_elements=index_elements)
+            index_elements=list(index_elements))
     elif dialect == 'sqlite':
         stmt = sqlite.insert(table).on_conflict_do_nothing(
-            index_elements=index_elements)
+            index_elements=list(index_elements))
     elif dialect in ('mysql', 'mariadb'):
         stmt = mysql.insert(table).prefix_with('IGNORE')
     else:
         raise NotImplementedError(dialect)
-    conn.execute(stmt, rows)
+    _INSERT_IGNORE[key] = stmt
+    return stmt

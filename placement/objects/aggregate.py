@@ -12,22 +12,31 @@ from placement.db import tables
 AGG = tables.placement_aggregates
 RPA = tables.resource_provider_aggregates
 
+# Statements of the hot paths, built once (building one costs more CPU
+# than executing it).
+_UUIDS_FOR_PROVIDER = (
+    sa.select(AGG.c.uuid)
+    .select_from(RPA.join(AGG, RPA.c.aggregate_id == AGG.c.id))
+    .where(RPA.c.resource_provider_id == sa.bindparam('provider_id')))
+_IDS_BY_UUID = sa.select(AGG.c.uuid, AGG.c.id).where(
+    AGG.c.uuid.in_(sa.bindparam('uuids', expanding=True)))
+_IDS_FOR_PROVIDER = sa.select(RPA.c.aggregate_id).where(
+    RPA.c.resource_provider_id == sa.bindparam('provider_id'))
+_REMOVE_FROM_PROVIDER = sa.delete(RPA).where(
+    RPA.c.resource_provider_id == sa.bindparam('provider_id'),
+    RPA.c.aggregate_id.in_(sa.bindparam('aggregate_ids', expanding=True)))
+_ADD_TO_PROVIDER = sa.insert(RPA)
+
 
 def uuids_for_provider(conn, provider_id):
     return sorted(conn.execute(
-        sa.select(AGG.c.uuid)
-        .select_from(RPA.join(AGG, RPA.c.aggregate_id == AGG.c.id))
-        .where(RPA.c.resource_provider_id == provider_id)).scalars())
+        _UUIDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
 def ids_for_uuids(conn, uuids):
     """Ids of the known aggregates among ``uuids`` (unknown ones have no
     members, so they are simply absent)."""
-    uuids = set(uuids)
-    if not uuids:
-        return []
-    return list(conn.execute(
-        sa.select(AGG.c.id).where(AGG.c.uuid.in_(uuids))).scalars())
+    return list(ids_by_uuid(conn, uuids).values())
 
 
 def ids_by_uuid(conn, uuids):
@@ -35,8 +44,7 @@ def ids_by_uuid(conn, uuids):
     uuids = set(uuids)
     if not uuids:
         return {}
-    return dict(conn.execute(
-        sa.select(AGG.c.uuid, AGG.c.id).where(AGG.c.uuid.in_(uuids))).all())
+    return dict(conn.execute(_IDS_BY_UUID, {'uuids': sorted(uuids)}).all())
 
 
 def ensure(conn, uuids):
@@ -46,24 +54,21 @@ def ensure(conn, uuids):
         return {}
     sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
                       ['uuid'])
-    return dict(conn.execute(
-        sa.select(AGG.c.uuid, AGG.c.id).where(AGG.c.uuid.in_(uuids))).all())
+    return ids_by_uuid(conn, uuids)
 
 
 def replace(conn, provider_id, uuids):
     """Make ``uuids`` exactly the aggregates of the provider."""
     wanted = set(ensure(conn, uuids).values())
     current = set(conn.execute(
-        sa.select(RPA.c.aggregate_id)
-        .where(RPA.c.resource_provider_id == provider_id)).scalars())
+        _IDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
     gone = current - wanted
     if gone:
-        conn.execute(sa.delete(RPA).where(
-            RPA.c.resource_provider_id == provider_id,
-            RPA.c.aggregate_id.in_(gone)))
+        conn.execute(_REMOVE_FROM_PROVIDER, {'provider_id': provider_id,
+                                             'aggregate_ids': sorted(gone)})
     new = wanted - current
     if new:
         now = sql.utcnow()
-        conn.execute(sa.insert(RPA), [
+        conn.execute(_ADD_TO_PROVIDER, [
             {'resource_provider_id': provider_id, 'aggregate_id': a,
              'created_at': now} for a in sorted(new)])

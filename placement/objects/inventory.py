@@ -113,10 +113,23 @@ def _from_row(row):
     return Inventory(**values)
 
 
+# Statements of the hot paths, built once (building one costs more CPU
+# than executing it).
+_LIST_FOR_PROVIDER = _select(sa.bindparam('provider_id')).order_by(
+    INV.c.resource_class_id)
+_CLASS_IDS_FOR_PROVIDER = sa.select(INV.c.resource_class_id).where(
+    INV.c.resource_provider_id == sa.bindparam('provider_id'))
+_INSERT = sa.insert(INV)
+# The SET clause comes from the parameters given (the FIELDS).
+_UPDATE = sa.update(INV).where(
+    INV.c.resource_provider_id == sa.bindparam('provider_id'),
+    INV.c.resource_class_id == sa.bindparam('class_id'))
+
+
 def list_for_provider(conn, provider):
     """The provider's inventories, ordered by resource class id."""
-    rows = conn.execute(
-        _select(provider.id).order_by(INV.c.resource_class_id)).all()
+    rows = conn.execute(_LIST_FOR_PROVIDER,
+                        {'provider_id': provider.id}).all()
     return [_from_row(r) for r in rows]
 
 
@@ -167,17 +180,15 @@ def _warn_over_capacity(conn, provider, by_id):
 
 
 def _insert(conn, provider, class_id, inv):
-    conn.execute(sa.insert(INV).values(
-        resource_provider_id=provider.id, resource_class_id=class_id,
-        created_at=sql.utcnow(), **inv.values()))
+    conn.execute(_INSERT, dict(
+        inv.values(), resource_provider_id=provider.id,
+        resource_class_id=class_id, created_at=sql.utcnow()))
 
 
 def _update(conn, provider, class_id, inv):
-    return conn.execute(
-        sa.update(INV)
-        .where(INV.c.resource_provider_id == provider.id,
-               INV.c.resource_class_id == class_id)
-        .values(updated_at=sql.utcnow(), **inv.values())).rowcount
+    return conn.execute(_UPDATE, dict(
+        inv.values(), provider_id=provider.id, class_id=class_id,
+        updated_at=sql.utcnow())).rowcount
 
 
 def add(conn, provider, inv):
@@ -231,9 +242,8 @@ def replace_all(conn, provider, inventories):
         conn, [inv.resource_class for inv in inventories], for_share=True)
     by_id = {wanted_ids[inv.resource_class]: inv for inv in inventories}
     provider.increment_generation(conn)
-    current = set(conn.execute(
-        sa.select(INV.c.resource_class_id)
-        .where(INV.c.resource_provider_id == provider.id)).scalars())
+    current = set(conn.execute(_CLASS_IDS_FOR_PROVIDER,
+                               {'provider_id': provider.id}).scalars())
     removed = sorted(current - set(by_id))
     _refuse_removal_in_use(conn, provider, removed)
     if removed:

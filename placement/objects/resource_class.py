@@ -64,6 +64,12 @@ def sync_standard(conn):
     sql.insert_ignore(conn, RC, missing, ['name'])
 
 
+# Built once: building a statement costs more CPU than executing it.
+_IDS_BY_NAMES = sa.select(RC.c.name, RC.c.id).where(
+    RC.c.name.in_(sa.bindparam('names', expanding=True)))
+_IDS_BY_NAMES_SHARED = _IDS_BY_NAMES.with_for_update(read=True)
+
+
 def ids_for_names(conn, names, for_share=False):
     """{name: id} for ``names``; raises ResourceClassNotFound for the
     first unknown one.  ``for_share`` holds a shared lock on the rows
@@ -74,10 +80,8 @@ def ids_for_names(conn, names, for_share=False):
     for name in sorted(names):
         if not could_exist(name):
             raise errors.ResourceClassNotFound(name=name)
-    query = sa.select(RC.c.name, RC.c.id).where(RC.c.name.in_(names))
-    if for_share:
-        query = query.with_for_update(read=True)
-    rows = conn.execute(query).all()
+    query = _IDS_BY_NAMES_SHARED if for_share else _IDS_BY_NAMES
+    rows = conn.execute(query, {'names': sorted(names)}).all()
     found = {name: rc_id for name, rc_id in rows}
     for name in sorted(names - set(found)):
         raise errors.ResourceClassNotFound(name=name)

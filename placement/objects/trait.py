@@ -21,6 +21,22 @@ RPT = tables.resource_provider_traits
 STANDARDS = tuple(os_traits.get_traits())
 CUSTOM_PREFIX = 'CUSTOM_'
 
+# Statements of the hot paths, built once (building one costs more CPU
+# than executing it).
+_IDS_BY_NAMES = sa.select(TRAITS.c.name, TRAITS.c.id).where(
+    TRAITS.c.name.in_(sa.bindparam('names', expanding=True)))
+_IDS_BY_NAMES_SHARED = _IDS_BY_NAMES.with_for_update(read=True)
+_NAMES_FOR_PROVIDER = (
+    sa.select(TRAITS.c.name)
+    .select_from(RPT.join(TRAITS, RPT.c.trait_id == TRAITS.c.id))
+    .where(RPT.c.resource_provider_id == sa.bindparam('provider_id')))
+_IDS_FOR_PROVIDER = sa.select(RPT.c.trait_id).where(
+    RPT.c.resource_provider_id == sa.bindparam('provider_id'))
+_REMOVE_FROM_PROVIDER = sa.delete(RPT).where(
+    RPT.c.resource_provider_id == sa.bindparam('provider_id'),
+    RPT.c.trait_id.in_(sa.bindparam('trait_ids', expanding=True)))
+_ADD_TO_PROVIDER = sa.insert(RPT)
+
 
 def sync_standard(conn):
     """Insert the standard traits that are missing."""
@@ -55,12 +71,9 @@ def find_ids(conn, names, lock=False):
     names = {n for n in names if _storable(n)}
     if not names:
         return {}
-    query = sa.select(TRAITS.c.name, TRAITS.c.id).where(
-        TRAITS.c.name.in_(names))
-    if lock:
-        query = query.with_for_update(read=True)
-    return {name: trait_id for name, trait_id in conn.execute(query)
-            if name in names}
+    query = _IDS_BY_NAMES_SHARED if lock else _IDS_BY_NAMES
+    return {name: trait_id for name, trait_id in conn.execute(
+        query, {'names': sorted(names)}) if name in names}
 
 
 def ids_for_names(conn, names):
@@ -148,29 +161,28 @@ def delete_custom(conn, name):
 
 def names_for_provider(conn, provider_id):
     return sorted(conn.execute(
-        sa.select(TRAITS.c.name)
-        .select_from(RPT.join(TRAITS, RPT.c.trait_id == TRAITS.c.id))
-        .where(RPT.c.resource_provider_id == provider_id)).scalars())
+        _NAMES_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
 def ids_for_provider(conn, provider_id):
     return set(conn.execute(
-        sa.select(RPT.c.trait_id)
-        .where(RPT.c.resource_provider_id == provider_id)).scalars())
+        _IDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
-def replace_for_provider(conn, provider_id, trait_ids):
-    """Make ``trait_ids`` exactly the provider's traits."""
-    current = ids_for_provider(conn, provider_id)
+def replace_for_provider(conn, provider_id, trait_ids, current=None):
+    """Make ``trait_ids`` exactly the provider's traits.  ``current`` is
+    the provider's trait ids when the caller has just read them (under
+    the provider's row lock)."""
+    if current is None:
+        current = ids_for_provider(conn, provider_id)
     wanted = set(trait_ids)
     gone = current - wanted
     if gone:
-        conn.execute(sa.delete(RPT).where(
-            RPT.c.resource_provider_id == provider_id,
-            RPT.c.trait_id.in_(gone)))
+        conn.execute(_REMOVE_FROM_PROVIDER, {'provider_id': provider_id,
+                                             'trait_ids': sorted(gone)})
     new = wanted - current
     if new:
         now = sql.utcnow()
-        conn.execute(sa.insert(RPT), [
+        conn.execute(_ADD_TO_PROVIDER, [
             {'resource_provider_id': provider_id, 'trait_id': t,
              'created_at': now} for t in sorted(new)])
