@@ -5,7 +5,6 @@ configuration: the database handle, the policy enforcer, the middleware
 stack and the route table.
 """
 
-import inspect
 import logging
 
 import falcon
@@ -53,10 +52,7 @@ def create_app(conf, db=None, sync_standard=True):
     # Bodiless answers (201 before 1.20, 204) carry no content-type.
     app.resp_options.default_media_type = None
     for template, resource_class in routes.ROUTES:
-        params = inspect.signature(resource_class).parameters
-        args = {'db': db, 'policy': enforcer, 'conf': conf}
-        app.add_route(template, resource_class(
-            **{name: args[name] for name in params if name in args}))
+        app.add_route(template, resource_class(db, enforcer, conf))
     app.add_error_handler(Exception, middleware.handle_error)
     app.add_error_handler(falcon.HTTPError, middleware.handle_error)
     return app

@@ -10,8 +10,7 @@ from placement.api import root
 from placement.api import traits
 from placement.api import usages
 
-# (URI template, resource class).  Resource classes take (db, policy)
-# except where they need nothing.
+# (URI template, resource class); every class is a placement.api.Resource.
 ROUTES = [
     ('/', root.Root),
     ('/resource_providers', resource_providers.ResourceProviders),

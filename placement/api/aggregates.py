@@ -11,6 +11,7 @@ Aggregate uuids are stored and answered in canonical form; PUT answers
 them in the order given, GET sorted.
 """
 
+from placement import api
 from placement import errors
 from placement.api import auth
 from placement.api import jsonio
@@ -61,11 +62,7 @@ def _render(provider, uuids, version):
     return body
 
 
-class ProviderAggregates:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class ProviderAggregates(api.Resource):
     @since('1.1')
     @auth.authorize('placement:resource_providers:aggregates:list')
     def on_get(self, req, resp, uuid):

@@ -1,6 +1,7 @@
 """``/allocations``, ``/allocations/{consumer_uuid}`` and
 ``/resource_providers/{uuid}/allocations``."""
 
+from placement import api
 from placement import errors
 from placement.api import auth
 from placement.api import jsonio
@@ -66,13 +67,8 @@ def write_allocations(db, requests, what):
         raise errors.conflict('Unable to allocate inventory: %s' % exc)
 
 
-class Allocations:
+class Allocations(api.Resource):
     """POST /allocations: several consumers changed in one transaction."""
-
-    def __init__(self, db, policy, conf):
-        self.db = db
-        self.policy = policy
-        self.conf = conf
 
     @since('1.13')
     @auth.authorize('placement:allocations:manage')
@@ -86,12 +82,7 @@ class Allocations:
         jsonio.no_content(resp)
 
 
-class ConsumerAllocations:
-    def __init__(self, db, policy, conf):
-        self.db = db
-        self.policy = policy
-        self.conf = conf
-
+class ConsumerAllocations(api.Resource):
     @auth.authorize('placement:allocations:list')
     def on_get(self, req, resp, consumer_uuid):
         version = req.context.version
@@ -125,12 +116,8 @@ class ConsumerAllocations:
         jsonio.no_content(resp)
 
 
-class ProviderAllocations:
+class ProviderAllocations(api.Resource):
     """GET /resource_providers/{uuid}/allocations."""
-
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
 
     @auth.authorize('placement:resource_providers:allocations:list')
     def on_get(self, req, resp, uuid):

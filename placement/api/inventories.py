@@ -8,6 +8,7 @@ checks run in OpenStack Placement's order, so a request with several
 problems gets the same answer.
 """
 
+from placement import api
 from placement import errors
 from placement.api import auth
 from placement.api import jsonio
@@ -66,12 +67,8 @@ def _location(req, uuid, class_name):
         req.prefix, uuid, class_name)
 
 
-class Inventories:
+class Inventories(api.Resource):
     """The provider's whole inventory."""
-
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
 
     @auth.authorize('placement:resource_providers:inventories:list')
     def on_get(self, req, resp, uuid):
@@ -142,12 +139,8 @@ class Inventories:
         jsonio.no_content(resp)
 
 
-class Inventory:
+class Inventory(api.Resource):
     """One inventory record, named by its resource class."""
-
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
 
     @auth.authorize('placement:resource_providers:inventories:show')
     def on_get(self, req, resp, uuid, resource_class):

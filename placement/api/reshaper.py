@@ -1,6 +1,7 @@
 """``POST /reshaper`` (1.30): inventories and allocations of a provider
 tree changed in one transaction."""
 
+from placement import api
 from placement import errors
 from placement.api import allocations as allocations_api
 from placement.api import auth
@@ -12,12 +13,7 @@ from placement.objects import resource_provider as rp_obj
 from placement.schemas import reshaper as schema
 
 
-class Reshaper:
-    def __init__(self, db, policy, conf):
-        self.db = db
-        self.policy = policy
-        self.conf = conf
-
+class Reshaper(api.Resource):
     @since('1.30')
     @auth.authorize('placement:reshaper:reshape')
     def on_post(self, req, resp):

@@ -5,6 +5,7 @@ before 1.7; from 1.7 it takes no body and creates the class unless it
 exists (201 created, 204 already there).
 """
 
+from placement import api
 from placement import errors
 from placement import schemas
 from placement.api import auth
@@ -25,11 +26,7 @@ def _location(req, name):
     return '%s/resource_classes/%s' % (req.prefix, name)
 
 
-class ResourceClasses:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class ResourceClasses(api.Resource):
     @since('1.2')
     @auth.authorize('placement:resource_classes:list')
     def on_get(self, req, resp):
@@ -66,11 +63,7 @@ def _ensure(resource, req, resp, name):
 _PUT = Versioned({'1.2': _rename, '1.7': _ensure})
 
 
-class ResourceClass:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class ResourceClass(api.Resource):
     @since('1.2')
     @auth.authorize('placement:resource_classes:show')
     def on_get(self, req, resp, name):

@@ -2,6 +2,7 @@
 
 import uuid as uuidlib
 
+from placement import api
 from placement import errors
 from placement.api import auth
 from placement.api import jsonio
@@ -38,11 +39,7 @@ def render(provider, version):
     return body
 
 
-class ResourceProviders:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class ResourceProviders(api.Resource):
     @auth.authorize('placement:resource_providers:list')
     def on_get(self, req, resp):
         version = req.context.version
@@ -74,11 +71,7 @@ class ResourceProviders:
             jsonio.no_content(resp, status=201)
 
 
-class ResourceProvider:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class ResourceProvider(api.Resource):
     @auth.authorize('placement:resource_providers:show')
     def on_get(self, req, resp, uuid):
         provider = self.db.read(rp_obj.get_by_uuid, uuid)

@@ -1,10 +1,11 @@
 """``GET /``: the version document."""
 
+from placement import api
 from placement import microversion
 from placement.api import jsonio
 
 
-class Root:
+class Root(api.Resource):
     json_only = False
 
     def on_get(self, req, resp):

@@ -1,5 +1,6 @@
 """``/resource_providers/{uuid}/usages`` and ``/usages``."""
 
+from placement import api
 from placement.api import auth
 from placement.api import jsonio
 from placement.microversion import Versioned, since
@@ -11,11 +12,7 @@ from placement.schemas import allocation as schema
 _BY_CONSUMER_TYPE = Versioned({'1.9': False, '1.38': True})
 
 
-class ProviderUsages:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class ProviderUsages(api.Resource):
     @auth.authorize('placement:resource_providers:usages')
     def on_get(self, req, resp, uuid):
         def _read(conn):
@@ -27,11 +24,7 @@ class ProviderUsages:
             'usages': usages})
 
 
-class Usages:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class Usages(api.Resource):
     @since('1.9')
     def on_get(self, req, resp):
         version = req.context.version
