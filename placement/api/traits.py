@@ -10,6 +10,7 @@ saw, DELETE removes them all.
 import datetime
 import email.utils
 
+from placement import api
 from placement import errors
 from placement.api import auth
 from placement.api import jsonio
@@ -61,11 +62,7 @@ def _associated_filter(value):
     return value.lower() == 'true'
 
 
-class Traits:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class Traits(api.Resource):
     @since('1.6')
     @auth.authorize('placement:traits:list')
     def on_get(self, req, resp):
@@ -77,11 +74,7 @@ class Traits:
                      modified=jsonio.last_modified(*rows))
 
 
-class Trait:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class Trait(api.Resource):
     @since('1.6')
     @auth.authorize('placement:traits:show')
     def on_get(self, req, resp, name):
@@ -119,8 +112,9 @@ def _set_traits(conn, uuid, names, generation):
     if missing:
         raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
     wanted = set(found.values())
-    if wanted != trait_obj.ids_for_provider(conn, provider.id):
-        provider.set_traits(conn, wanted)
+    current = trait_obj.ids_for_provider(conn, provider.id)
+    if wanted != current:
+        provider.set_traits(conn, wanted, current)
     return provider, sorted(found)
 
 
@@ -135,11 +129,7 @@ def _render(provider, names):
             'resource_provider_generation': provider.generation}
 
 
-class ProviderTraits:
-    def __init__(self, db, policy):
-        self.db = db
-        self.policy = policy
-
+class ProviderTraits(api.Resource):
     @since('1.6')
     @auth.authorize('placement:resource_providers:traits:list')
     def on_get(self, req, resp, uuid):
