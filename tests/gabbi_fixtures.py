@@ -55,6 +55,9 @@ class APIFixture(fixture.GabbiFixture):
                      'CONSUMER_UUID3', 'PROJECT_ID', 'PROJECT_ID1',
                      'USER_ID', 'USER_ID1'):
             os.environ[name] = str(uuid.uuid4())
+        # The same uuids written without dashes.
+        for name in ('CONSUMER_UUID3', 'RP_UUID'):
+            os.environ[name + '_HEX'] = uuid.UUID(os.environ[name]).hex
         os.environ['RP_NAME'] = 'rp-' + uuid.uuid4().hex
         os.environ['RP_NAME1'] = 'rp-' + uuid.uuid4().hex
         os.environ['RP_NAME2'] = 'rp-' + uuid.uuid4().hex

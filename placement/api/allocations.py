@@ -41,8 +41,14 @@ def consumer_request(consumer_uuid, body, version, conf):
             rp_uuid = rp_obj.normalize_uuid(item['resource_provider']['uuid'])
             allocations.setdefault(rp_uuid, {}).update(item['resources'])
     else:
-        allocations = {rp_obj.normalize_uuid(rp): entry['resources']
-                       for rp, entry in body['allocations'].items()}
+        allocations = {}
+        for rp, entry in body['allocations'].items():
+            rp_uuid = rp_obj.normalize_uuid(rp)
+            if rp_uuid in allocations:
+                raise errors.bad_request(
+                    'Resource provider %s appears more than once in the '
+                    'allocations of consumer %s.' % (rp_uuid, consumer_uuid))
+            allocations[rp_uuid] = entry['resources']
     return alloc_obj.ConsumerAllocations(
         consumer_uuid=consumer_uuid,
         project_id=body.get('project_id',
@@ -53,6 +59,20 @@ def consumer_request(consumer_uuid, body, version, conf):
         generation=(body['consumer_generation'] if _CHECK_GENERATION[version]
                     else alloc_obj.UNCHECKED),
         consumer_type=body['consumer_type'] if _SETS_TYPE[version] else ...)
+
+
+def consumer_requests(body, version, conf):
+    """One ``ConsumerAllocations`` per consumer of a body keyed by
+    consumer uuid (POST /allocations, the reshaper), refusing a consumer
+    spelled twice (with and without dashes, or in another case)."""
+    requests = {}
+    for key, data in body.items():
+        uuid = rp_obj.normalize_uuid(key)
+        if uuid in requests:
+            raise errors.bad_request(
+                'Consumer %s appears more than once in the request.' % uuid)
+        requests[uuid] = consumer_request(uuid, data, version, conf)
+    return list(requests.values())
 
 
 def write_allocations(db, requests, what):
@@ -75,9 +95,7 @@ class Allocations(api.Resource):
     def on_post(self, req, resp):
         version = req.context.version
         body = jsonio.read(req, schema.POST[version])
-        requests = [consumer_request(rp_obj.normalize_uuid(uuid), data,
-                                     version, self.conf)
-                    for uuid, data in body.items()]
+        requests = consumer_requests(body, version, self.conf)
         write_allocations(self.db, requests, ', '.join(sorted(body)))
         jsonio.no_content(resp)
 

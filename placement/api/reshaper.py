@@ -19,15 +19,19 @@ class Reshaper(api.Resource):
     def on_post(self, req, resp):
         version = req.context.version
         body = jsonio.read(req, schema.POST[version])
-        inventories = {
-            rp_obj.normalize_uuid(uuid): (
+        inventories = {}
+        for key, data in body['inventories'].items():
+            uuid = rp_obj.normalize_uuid(key)
+            if uuid in inventories:
+                raise errors.bad_request(
+                    'Resource provider %s appears more than once in the '
+                    'inventories.' % uuid)
+            inventories[uuid] = (
                 data['resource_provider_generation'],
                 [inv_obj.Inventory.from_request(name, fields)
                  for name, fields in data['inventories'].items()])
-            for uuid, data in body['inventories'].items()}
-        requests = [allocations_api.consumer_request(
-                        rp_obj.normalize_uuid(uuid), data, version, self.conf)
-                    for uuid, data in body['allocations'].items()]
+        requests = allocations_api.consumer_requests(
+            body['allocations'], version, self.conf)
         try:
             self.db.write(reshape_obj.reshape, inventories, requests)
         except errors.ResourceProviderNotFound as exc:
