@@ -26,10 +26,17 @@ class Reshaper(api.Resource):
                 raise errors.bad_request(
                     'Resource provider %s appears more than once in the '
                     'inventories.' % uuid)
-            inventories[uuid] = (
-                data['resource_provider_generation'],
-                [inv_obj.Inventory.from_request(name, fields)
-                 for name, fields in data['inventories'].items()])
+            wanted = [inv_obj.Inventory.from_request(name, fields)
+                      for name, fields in data['inventories'].items()]
+            try:
+                # Reshaping exists from 1.30, after reserved == total
+                # became acceptable (1.26).
+                inv_obj.check_capacity(uuid, wanted,
+                                       reserved_may_equal_total=True)
+            except errors.InvalidInventoryCapacity as exc:
+                raise errors.bad_request('Unable to reshape: %s' % exc)
+            inventories[uuid] = (data['resource_provider_generation'],
+                                 wanted)
         requests = allocations_api.consumer_requests(
             body['allocations'], version, self.conf)
         try:
