@@ -27,7 +27,13 @@ RESOURCES = {
     'additionalProperties': False,
 }
 
-OWNER_ID = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+# Characters no database column can store: NUL (PostgreSQL refuses it)
+# and surrogate code points (only lone ones reach Python strings; they
+# cannot be encoded as UTF-8).  Refused up front instead of failing in
+# the database driver.
+STORABLE = r'^[^\x00\ud800-\udfff]*$'
+OWNER_ID = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+            'pattern': STORABLE}
 CONSUMER_GENERATION = {'type': ['integer', 'null'], 'minimum': 0,
                        'maximum': MAX_AMOUNT}
 CONSUMER_TYPE = {'type': 'string', 'pattern': '^[A-Z0-9_]+$',
@@ -148,6 +154,7 @@ _USAGES_1_9 = {
 }
 _USAGES_1_38 = copy.deepcopy(_USAGES_1_9)
 _USAGES_1_38['properties']['consumer_type'] = {
-    'type': 'string', 'minLength': 1, 'maxLength': 255}
+    'type': 'string', 'minLength': 1, 'maxLength': 255,
+    'pattern': STORABLE}
 
 USAGES_QUERY = Versioned({'1.9': _USAGES_1_9, '1.38': _USAGES_1_38})
