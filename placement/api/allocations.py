@@ -5,6 +5,7 @@ from placement import api
 from placement import errors
 from placement.api import auth
 from placement.api import jsonio
+from placement.api import provider_subresource
 from placement.microversion import Versioned, since
 from placement.objects import allocation as alloc_obj
 from placement.objects import resource_provider as rp_obj
@@ -140,7 +141,7 @@ class ProviderAllocations(api.Resource):
     @auth.authorize('placement:resource_providers:allocations:list')
     def on_get(self, req, resp, uuid):
         def _read(conn):
-            provider = rp_obj.get_by_uuid(conn, uuid)
+            provider = provider_subresource.get_provider(conn, uuid)
             return (provider,) + alloc_obj.for_provider(conn, provider.id)
         provider, allocations, rows = self.db.read(_read)
         jsonio.write(req, resp, {

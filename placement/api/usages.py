@@ -3,8 +3,8 @@
 from placement import api
 from placement.api import auth
 from placement.api import jsonio
+from placement.api import provider_subresource
 from placement.microversion import Versioned, since
-from placement.objects import resource_provider as rp_obj
 from placement.objects import usage as usage_obj
 from placement.schemas import allocation as schema
 
@@ -16,7 +16,7 @@ class ProviderUsages(api.Resource):
     @auth.authorize('placement:resource_providers:usages')
     def on_get(self, req, resp, uuid):
         def _read(conn):
-            provider = rp_obj.get_by_uuid(conn, uuid)
+            provider = provider_subresource.get_provider(conn, uuid)
             return provider, usage_obj.for_provider(conn, provider.id)
         provider, usages = self.db.read(_read)
         jsonio.write(req, resp, {
