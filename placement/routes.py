@@ -1,6 +1,7 @@
 """The route table: every URL of the API and the resource serving it."""
 
 from placement.api import aggregates
+from placement.api import allocation_candidates
 from placement.api import allocations
 from placement.api import inventories
 from placement.api import reshaper
@@ -32,4 +33,5 @@ ROUTES = [
     ('/allocations/{consumer_uuid}', allocations.ConsumerAllocations),
     ('/usages', usages.Usages),
     ('/reshaper', reshaper.Reshaper),
+    ('/allocation_candidates', allocation_candidates.AllocationCandidates),
 ]

@@ -179,19 +179,24 @@ def parse_resources(value):
 
 # -- resolving (inside a transaction) ---------------------------------
 
-def resolve_aggregates(conn, groups, forbidden):
+def resolve_aggregates(conn, groups, forbidden, known=None):
     """Aggregate uuids to ids.  Unknown aggregates have no members: they
-    drop out (a group left empty matches no provider)."""
-    known = aggregate_obj.ids_by_uuid(
-        conn, itertools.chain(forbidden, *groups))
+    drop out (a group left empty matches no provider).  ``known`` is a
+    {uuid: id} map read beforehand (several parameters, one query)."""
+    if known is None:
+        known = aggregate_obj.ids_by_uuid(
+            conn, itertools.chain(forbidden, *groups))
     return ([[known[u] for u in group if u in known] for group in groups],
             [known[u] for u in forbidden if u in known])
 
 
-def resolve_traits(conn, groups, forbidden, param='required'):
-    """Trait names to ids; 400 naming the first unknown trait."""
+def resolve_traits(conn, groups, forbidden, param='required', found=None):
+    """Trait names to ids; 400 naming the first unknown trait.  ``found``
+    is a {name: id} map read beforehand (several parameters, one
+    query)."""
     names = list(itertools.chain(itertools.chain(*groups), forbidden))
-    found = trait_obj.find_ids(conn, names)
+    if found is None:
+        found = trait_obj.find_ids(conn, names)
     for name in names:
         if name not in found:
             raise _bad('Invalid trait(s) in "%s" parameter: No such '
@@ -200,13 +205,18 @@ def resolve_traits(conn, groups, forbidden, param='required'):
             [found[n] for n in forbidden])
 
 
-def resolve_resources(conn, amounts):
-    """{resource class id: amount}; 400 for an unknown class."""
+def resolve_class_ids(conn, names):
+    """{resource class name: id}; 400 for an unknown class."""
     try:
-        ids = rc_obj.ids_for_names(conn, amounts)
+        return rc_obj.ids_for_names(conn, names)
     except errors.ResourceClassNotFound as exc:
         raise _bad('Invalid resource class in resources parameter: %s'
                    % exc)
+
+
+def resolve_resources(conn, amounts):
+    """{resource class id: amount}; 400 for an unknown class."""
+    ids = resolve_class_ids(conn, amounts)
     return {ids[name]: amount for name, amount in amounts.items()}
 
 
