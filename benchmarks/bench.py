@@ -71,7 +71,17 @@ def parse_args(argv):
     sizes.add_argument('--updates', type=int, default=10,
                        help='items each contention client adds')
     sizes.add_argument('--max-attempts', type=int, default=300,
-                       help='tries per contention item before giving up')
+                       help='tries per contention item or allocation claim '
+                            'before giving up')
+    sizes.add_argument('--alloc-clients', type=int, default=8)
+    sizes.add_argument('--alloc-claims', type=int, default=30,
+                       help='claims each allocation client makes')
+    sizes.add_argument('--alloc-providers', type=int, default=2)
+    sizes.add_argument('--alloc-capacity', type=int, default=7,
+                       help='VCPU of each allocation provider (demand is '
+                            'alloc-clients x alloc-hold)')
+    sizes.add_argument('--alloc-hold', type=int, default=2,
+                       help='claims a client holds before releasing one')
     sizes.add_argument('--version', default='1.39',
                        help='microversion of every request (>= 1.23)')
     sizes.add_argument('--deadline', type=float, default=300,

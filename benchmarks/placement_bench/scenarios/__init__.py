@@ -11,6 +11,7 @@ correctness checks (names in ``base.MUST_BE_ZERO`` are flagged).
 serve yet; asking for one says so instead of measuring something else.
 """
 
+from placement_bench.scenarios import allocations  # noqa: F401
 from placement_bench.scenarios import base
 from placement_bench.scenarios import contention  # noqa: F401
 from placement_bench.scenarios import providers  # noqa: F401
@@ -18,14 +19,7 @@ from placement_bench.scenarios import providers  # noqa: F401
 REGISTRY = base.REGISTRY
 MUST_BE_ZERO = base.MUST_BE_ZERO
 DEFAULT = ('create', 'show', 'list', 'trait-contention',
-           'aggregate-contention')
+           'aggregate-contention', 'allocations')
 
-PLANNED = {
-    'allocations': (
-        'claim/release: clients PUT /allocations/{consumer} for fresh '
-        'consumers against providers of limited VCPU capacity, hold a few '
-        'claims, DELETE them; checks: no over-commit at any instant, final '
-        'usages equal the sum of live allocations, no 5xx.  Needs '
-        'inventories and allocations; add it as scenarios/allocations.py '
-        'once both are served.'),
-}
+# name -> why it cannot run yet (none at the moment).
+PLANNED = {}

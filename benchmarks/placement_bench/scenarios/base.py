@@ -21,7 +21,8 @@ REGISTRY = {}
 
 # Figures that are failures whenever they are not zero.
 MUST_BE_ZERO = ('errors_5xx', 'failed', 'crashes', 'lost_updates',
-                'same_base_generation', 'gave_up', 'wrong_answers')
+                'same_base_generation', 'gave_up', 'wrong_answers',
+                'overcommit', 'usage_mismatch')
 
 
 def register(name, description, throughput):
