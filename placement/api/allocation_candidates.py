@@ -163,12 +163,12 @@ def parse(req):
         group = parsed.groups.setdefault(suffix, ParsedGroup(suffix))
         _parse_group(group, key, param, jsonio.query_all(req, param),
                      syntax)
-    if syntax.forbidden_traits:
-        _check_conflicts(parsed.groups)
     if _RESOURCELESS[version]:
         _check_resourceless(parsed)
     else:
         _check_orphans(parsed.groups)
+    if syntax.forbidden_traits:
+        _check_conflicts(parsed.groups)
     suffixed = [s for s in parsed.groups if s]
     if len(suffixed) > 1 and parsed.group_policy is None:
         raise _bad('The "group_policy" parameter is required when '
