@@ -80,6 +80,22 @@ class LegacyConsumerFixture(APIFixture):
         'incomplete_consumer_user_id': 'legacy-user'}}
 
 
+class CandidateBoundFixture(APIFixture):
+    """At most two allocation candidates, one anchor tree after another."""
+    config = {'placement': {
+        'max_allocation_candidates': 2,
+        'allocation_candidates_generation_strategy': 'depth-first'}}
+
+
+class CandidateSpreadFixture(APIFixture):
+    """At most two allocation candidates, taken from the anchor trees in
+    turn, and shuffled."""
+    config = {'placement': {
+        'max_allocation_candidates': 2,
+        'allocation_candidates_generation_strategy': 'breadth-first',
+        'randomize_allocation_candidates': True}}
+
+
 def for_backend(backend):
     """A stand-in fixture module: every fixture class of this module,
     subclassed to run on ``backend``."""
