@@ -105,12 +105,24 @@ def get_by_uuid(conn, uuid, for_update=False):
     return provider
 
 
+# PostgreSQL locks only the provider's row while reading it with its root
+# and parent (FOR UPDATE OF); MariaDB cannot name the table to lock, so
+# the row is locked by a query of its own first.  SQLite needs neither:
+# a write transaction already holds the database's write lock.
+_BY_UUID_LOCKED = _BY_UUID.with_for_update(of=RP)
+
+
 def find_by_uuid(conn, uuid, for_update=False):
-    """The provider with ``uuid``, or None."""
-    if for_update:
-        # Lock the provider's row (not the joined ones) before reading it.
-        conn.execute(_LOCK_BY_UUID, {'uuid': uuid})
-    row = conn.execute(_BY_UUID, {'uuid': uuid}).first()
+    """The provider with ``uuid``, or None; ``for_update`` locks its row
+    until the transaction ends."""
+    params = {'uuid': uuid}
+    dialect = conn.dialect.name
+    if for_update and dialect == 'postgresql':
+        row = conn.execute(_BY_UUID_LOCKED, params).first()
+    else:
+        if for_update and dialect != 'sqlite':
+            conn.execute(_LOCK_BY_UUID, params)
+        row = conn.execute(_BY_UUID, params).first()
     return _from_row(row) if row is not None else None
 
 
