@@ -25,18 +25,24 @@ TRAITS = tables.traits
 SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE'
 
 
-@dataclasses.dataclass(frozen=True)
 class Inventory:
-    """One inventory record of a candidate provider, with its usage."""
-    provider_id: int
-    resource_class_id: int
-    total: int
-    reserved: int
-    min_unit: int
-    max_unit: int
-    step_size: int
-    allocation_ratio: float
-    used: int
+    """One inventory record of a candidate provider, with its usage.
+    (A plain slotted class: thousands are built per request.)"""
+    __slots__ = ('provider_id', 'resource_class_id', 'total', 'reserved',
+                 'min_unit', 'max_unit', 'step_size', 'allocation_ratio',
+                 'used')
+
+    def __init__(self, provider_id, resource_class_id, total, reserved,
+                 min_unit, max_unit, step_size, allocation_ratio, used):
+        self.provider_id = provider_id
+        self.resource_class_id = resource_class_id
+        self.total = total
+        self.reserved = reserved
+        self.min_unit = min_unit
+        self.max_unit = max_unit
+        self.step_size = step_size
+        self.allocation_ratio = allocation_ratio
+        self.used = used
 
     @property
     def capacity(self):
@@ -130,12 +136,12 @@ def load(conn, wanted):
                             wanted, key=lambda w: (w[0], w[1], w[2] or 0)))))
         .order_by(INV.c.resource_provider_id, INV.c.resource_class_id))
     by_class, roots, sharing = {}, {}, set()
-    for row in conn.execute(query):
-        inv = Inventory(row.resource_provider_id, row.resource_class_id,
-                        row.total, row.reserved, row.min_unit, row.max_unit,
-                        row.step_size, row.allocation_ratio, int(row.used))
-        by_class.setdefault(inv.resource_class_id, []).append(inv)
-        roots[inv.provider_id] = row.root_provider_id
-        if row.sharing:
-            sharing.add(inv.provider_id)
+    for (provider_id, rc_id, total, reserved, min_unit, max_unit, step,
+         ratio, used, root_id, shares) in conn.execute(query):
+        by_class.setdefault(rc_id, []).append(Inventory(
+            provider_id, rc_id, total, reserved, min_unit, max_unit, step,
+            ratio, int(used)))
+        roots[provider_id] = root_id
+        if shares:
+            sharing.add(provider_id)
     return Capacity(by_class, roots, sharing)

@@ -61,6 +61,8 @@ class Facts:
         return bool(self.aggregates.get(provider_id, set()) & aggregate_ids)
 
     def has_traits(self, provider_ids, required):
+        if not required:
+            return True
         traits = set()
         for provider_id in provider_ids:
             traits |= self.traits.get(provider_id, set())

@@ -96,6 +96,12 @@ class Combiner:
                 yield candidate
 
     def _combine(self, choice):
+        if len(choice) == 1:
+            # One group: its pieces were checked and hold one amount per
+            # provider and class already.
+            [piece] = choice
+            return Candidate(piece.amounts, (
+                (self.groups[0].suffix, tuple(sorted(piece.providers))),))
         if self.isolate:
             used = set()
             for group, piece in zip(self.groups, choice):

@@ -32,37 +32,48 @@ def _grouped(rows):
     return result
 
 
+# Statements built once; ``ids`` is an expanding list.
+_IDS = sa.bindparam('ids', expanding=True)
+_TRAITS = (sa.select(RPT.c.resource_provider_id, RPT.c.trait_id)
+           .where(RPT.c.trait_id.in_(_IDS)))
+_AGGREGATES = (sa.select(RPA.c.resource_provider_id, RPA.c.aggregate_id)
+               .where(RPA.c.aggregate_id.in_(_IDS)))
+_MINE = RPA.alias('mine')
+_THEIRS = RPA.alias('theirs')
+_ANCHORS = (sa.select(_MINE.c.resource_provider_id, RP.c.root_provider_id)
+            .select_from(
+                _MINE.join(_THEIRS,
+                           _THEIRS.c.aggregate_id == _MINE.c.aggregate_id)
+                .join(RP, RP.c.id == _THEIRS.c.resource_provider_id))
+            .where(_MINE.c.resource_provider_id.in_(_IDS))
+            .distinct())
+_PARENTS = (sa.select(RP.c.id, RP.c.parent_provider_id)
+            .where(RP.c.root_provider_id.in_(_IDS)))
+
+
+def _by_ids(conn, statement, ids):
+    return conn.execute(statement, {'ids': sorted(ids)})
+
+
 def traits_of_interest(conn, trait_ids):
     """{provider id: {trait id}} restricted to ``trait_ids``."""
     if not trait_ids:
         return {}
-    return _grouped(conn.execute(
-        sa.select(RPT.c.resource_provider_id, RPT.c.trait_id)
-        .where(RPT.c.trait_id.in_(sorted(trait_ids)))))
+    return _grouped(_by_ids(conn, _TRAITS, trait_ids))
 
 
 def aggregates_of_interest(conn, aggregate_ids):
     """{provider id: {aggregate id}} restricted to ``aggregate_ids``."""
     if not aggregate_ids:
         return {}
-    return _grouped(conn.execute(
-        sa.select(RPA.c.resource_provider_id, RPA.c.aggregate_id)
-        .where(RPA.c.aggregate_id.in_(sorted(aggregate_ids)))))
+    return _grouped(_by_ids(conn, _AGGREGATES, aggregate_ids))
 
 
 def sharing_anchors(conn, sharing_ids):
     """{sharing provider id: {root ids of the trees it serves}}."""
     if not sharing_ids:
         return {}
-    mine = RPA.alias('mine')
-    theirs = RPA.alias('theirs')
-    query = (sa.select(mine.c.resource_provider_id, RP.c.root_provider_id)
-             .select_from(
-                 mine.join(theirs, theirs.c.aggregate_id == mine.c.aggregate_id)
-                 .join(RP, RP.c.id == theirs.c.resource_provider_id))
-             .where(mine.c.resource_provider_id.in_(sorted(sharing_ids)))
-             .distinct())
-    return _grouped(conn.execute(query))
+    return _grouped(_by_ids(conn, _ANCHORS, sharing_ids))
 
 
 def matching_providers(conn, group):
@@ -93,6 +104,4 @@ def parents(conn, root_ids):
     rooted at ``root_ids``."""
     if not root_ids:
         return {}
-    return dict(conn.execute(
-        sa.select(RP.c.id, RP.c.parent_provider_id)
-        .where(RP.c.root_provider_id.in_(sorted(root_ids)))).all())
+    return dict(_by_ids(conn, _PARENTS, root_ids).all())

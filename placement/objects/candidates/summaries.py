@@ -32,12 +32,9 @@ class ProviderSummary:
     traits: list = dataclasses.field(default_factory=list)
 
 
-def load(conn, root_ids, with_traits=True):
-    """{provider id: ProviderSummary} of the trees rooted at
-    ``root_ids``."""
-    if not root_ids:
-        return {}
-    roots = sorted(root_ids)
+def _statements():
+    """The two queries, built once; ``roots`` is an expanding list."""
+    roots = sa.bindparam('roots', expanding=True)
     root = RP.alias('root')
     parent = RP.alias('parent')
     in_trees = sa.select(RP.c.id).where(RP.c.root_provider_id.in_(roots))
@@ -48,7 +45,7 @@ def load(conn, root_ids, with_traits=True):
              .group_by(ALLOC.c.resource_provider_id,
                        ALLOC.c.resource_class_id)
              .subquery())
-    query = (
+    providers = (
         sa.select(RP.c.id, RP.c.uuid, RP.c.root_provider_id,
                   root.c.uuid.label('root_uuid'),
                   parent.c.uuid.label('parent_uuid'),
@@ -65,22 +62,34 @@ def load(conn, root_ids, with_traits=True):
                 usage.c.resource_class_id == INV.c.resource_class_id)))
         .where(RP.c.root_provider_id.in_(roots))
         .order_by(RP.c.id, INV.c.resource_class_id))
+    traits = (sa.select(RPT.c.resource_provider_id, TRAITS.c.name)
+              .select_from(RPT.join(TRAITS, TRAITS.c.id == RPT.c.trait_id)
+                           .join(RP, RP.c.id == RPT.c.resource_provider_id))
+              .where(RP.c.root_provider_id.in_(roots))
+              .order_by(RPT.c.resource_provider_id, TRAITS.c.id))
+    return providers, traits
+
+
+_PROVIDERS, _TRAITS = _statements()
+
+
+def load(conn, root_ids, with_traits=True):
+    """{provider id: ProviderSummary} of the trees rooted at
+    ``root_ids``."""
+    if not root_ids:
+        return {}
+    params = {'roots': sorted(root_ids)}
     summaries = {}
-    for row in conn.execute(query):
-        summary = summaries.get(row.id)
+    for (provider_id, uuid, root_id, root_uuid, parent_uuid, rc_name,
+         total, reserved, ratio, used) in conn.execute(_PROVIDERS, params):
+        summary = summaries.get(provider_id)
         if summary is None:
-            summary = summaries[row.id] = ProviderSummary(
-                row.id, row.uuid, row.root_provider_id, row.root_uuid,
-                row.parent_uuid)
-        if row.rc_name is not None:
-            capacity = int((row.total - row.reserved) * row.allocation_ratio)
-            summary.resources[row.rc_name] = (capacity, int(row.used))
+            summary = summaries[provider_id] = ProviderSummary(
+                provider_id, uuid, root_id, root_uuid, parent_uuid)
+        if rc_name is not None:
+            summary.resources[rc_name] = (int((total - reserved) * ratio),
+                                          int(used))
     if with_traits:
-        traits = (sa.select(RPT.c.resource_provider_id, TRAITS.c.name)
-                  .select_from(RPT.join(TRAITS, TRAITS.c.id == RPT.c.trait_id)
-                               .join(RP, RP.c.id == RPT.c.resource_provider_id))
-                  .where(RP.c.root_provider_id.in_(roots))
-                  .order_by(RPT.c.resource_provider_id, TRAITS.c.id))
-        for provider_id, name in conn.execute(traits):
+        for provider_id, name in conn.execute(_TRAITS, params):
             summaries[provider_id].traits.append(name)
     return summaries
