@@ -62,8 +62,7 @@ def for_project_by_type(conn, project_id, user_id=None, consumer_type=None):
     1.38.  Consumers without a type are grouped as ``unknown``; asking for
     ``all`` gives one group over every consumer."""
     type_name = TYPES.c.name
-    query = (sa.select(type_name, RC.c.name, sa.func.sum(ALLOC.c.used),
-                       sa.func.count(sa.distinct(ALLOC.c.consumer_id)))
+    query = (sa.select(type_name, RC.c.name, sa.func.sum(ALLOC.c.used))
              .select_from(_joined().outerjoin(
                  TYPES, CONSUMERS.c.consumer_type_id == TYPES.c.id))
              .group_by(type_name, RC.c.name))
@@ -74,7 +73,7 @@ def for_project_by_type(conn, project_id, user_id=None, consumer_type=None):
         query = query.where(type_name == consumer_type)
     counts = _consumer_counts(conn, project_id, user_id, consumer_type)
     result = collections.defaultdict(dict)
-    for group, rc, used, _ in conn.execute(query):
+    for group, rc, used in conn.execute(query):
         key = ALL_TYPES if consumer_type == ALL_TYPES else \
             (group or UNKNOWN_TYPE)
         result[key][rc] = result[key].get(rc, 0) + int(used)
@@ -84,16 +83,12 @@ def for_project_by_type(conn, project_id, user_id=None, consumer_type=None):
 
 
 def _consumer_counts(conn, project_id, user_id, consumer_type):
-    """{type key: number of distinct consumers holding allocations}."""
-    holders = sa.select(ALLOC.c.consumer_id).distinct().subquery()
-    query = (sa.select(TYPES.c.name, sa.func.count(CONSUMERS.c.id))
-             .select_from(
-                 CONSUMERS.join(holders,
-                                holders.c.consumer_id == CONSUMERS.c.uuid)
-                 .join(PROJECTS, CONSUMERS.c.project_id == PROJECTS.c.id)
-                 .join(USERS, CONSUMERS.c.user_id == USERS.c.id)
-                 .outerjoin(TYPES,
-                            CONSUMERS.c.consumer_type_id == TYPES.c.id))
+    """{type key: number of distinct consumers holding allocations}.
+    Only the project's (and user's) allocations are read."""
+    query = (sa.select(TYPES.c.name,
+                       sa.func.count(sa.distinct(CONSUMERS.c.id)))
+             .select_from(_joined().outerjoin(
+                 TYPES, CONSUMERS.c.consumer_type_id == TYPES.c.id))
              .group_by(TYPES.c.name))
     counts = {}
     for name, count in conn.execute(_owner_filter(query, project_id,
