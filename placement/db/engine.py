@@ -24,6 +24,12 @@ trip and nothing else.  (SQLite keeps read transactions: there one
 transaction is one snapshot, and it costs no round trip.)  Pooled
 connections are pinged before reuse only after they sat idle for
 ``PING_AFTER_IDLE`` seconds, not on every checkout.
+
+On PostgreSQL, write transactions also run on that autocommit pool with
+their ``BEGIN`` sent in the same round trip as their first statement
+(psycopg2 would send it on its own) and an explicit ``COMMIT`` or
+``ROLLBACK`` at the end; a connection is never given back to the pool
+inside a transaction.
 """
 
 import logging
@@ -115,6 +121,34 @@ def _ping_when_idle(engine):
             raise sa_exc.DisconnectionError(str(error)) from error
 
 
+# conn.info key: a PostgreSQL write transaction whose BEGIN is still to
+# be sent (with the next statement), or has been sent.
+_TX = 'placement_piggyback_tx'
+_PENDING, _OPEN = 'pending', 'open'
+_BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
+
+
+def _postgresql_setup(engine):
+    @event.listens_for(engine, 'before_cursor_execute', retval=True)
+    def _begin_with_first_statement(conn, cursor, statement, parameters,
+                                    _context, executemany):
+        if conn.info.get(_TX) == _PENDING:
+            conn.info[_TX] = _OPEN
+            if executemany:
+                cursor.execute(_BEGIN)
+            else:
+                statement = _BEGIN + '; ' + statement
+        return statement, parameters
+
+    @event.listens_for(engine, 'reset')
+    def _on_reset(dbapi_conn, record, _state):
+        # Never pool a connection inside a transaction (status 0: idle).
+        record.info.pop(_TX, None)
+        if dbapi_conn.get_transaction_status() != 0:
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute('ROLLBACK')
+
+
 def create_engine(url, conf=None, autocommit=False):
     """An engine for ``url`` with the per-backend setup described above;
     ``autocommit`` (not for SQLite) gives an engine for reads."""
@@ -145,6 +179,8 @@ def create_engine(url, conf=None, autocommit=False):
         _ping_when_idle(engine)
         if backend == 'mysql':
             _mysql_setup(engine)
+        elif backend == 'postgresql' and autocommit:
+            _postgresql_setup(engine)
     return engine
 
 
@@ -199,16 +235,37 @@ class Database:
             with conn.begin():
                 return fn(conn, *args, **kwargs)
 
+    def _write_once(self, fn, args, kwargs):
+        engine, read_engine = self._engines()
+        if engine.dialect.name != 'postgresql':
+            with engine.connect() as conn:
+                conn.execution_options(placement_write=True)
+                with conn.begin():
+                    return fn(conn, *args, **kwargs)
+        with read_engine.connect() as conn:
+            conn.info[_TX] = _PENDING
+            try:
+                result = fn(conn, *args, **kwargs)
+            except BaseException:
+                if conn.info.pop(_TX, None) == _OPEN:
+                    try:
+                        conn.exec_driver_sql('ROLLBACK')
+                    except Exception:
+                        LOG.exception('ROLLBACK failed; dropping the '
+                                      'connection')
+                        conn.invalidate()
+                raise
+            if conn.info.pop(_TX, None) == _OPEN:
+                conn.exec_driver_sql('COMMIT')
+            return result
+
     def write(self, fn, *args, **kwargs):
         """Run ``fn(conn, ...)`` in a write transaction, retrying the whole
         transaction on deadlocks and lock contention."""
         attempt = 0
         while True:
             try:
-                with self.engine.connect() as conn:
-                    conn.execution_options(placement_write=True)
-                    with conn.begin():
-                        return fn(conn, *args, **kwargs)
+                return self._write_once(fn, args, kwargs)
             except sa_exc.DBAPIError as error:
                 if not is_retryable(error):
                     raise
