@@ -52,9 +52,14 @@ def ensure(conn, uuids):
     uuids = set(uuids)
     if not uuids:
         return {}
-    sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
-                      ['uuid'])
-    return ids_by_uuid(conn, uuids)
+    # Most aggregates named already exist: insert only the others.
+    found = ids_by_uuid(conn, uuids)
+    missing = uuids - set(found)
+    if missing:
+        sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(missing)],
+                          ['uuid'])
+        found.update(ids_by_uuid(conn, missing))
+    return found
 
 
 def replace(conn, provider_id, uuids):

@@ -179,10 +179,13 @@ def _warn_over_capacity(conn, provider, by_id):
                 amount, inv.capacity)
 
 
+def _row(provider, class_id, inv):
+    return dict(inv.values(), resource_provider_id=provider.id,
+                resource_class_id=class_id, created_at=sql.utcnow())
+
+
 def _insert(conn, provider, class_id, inv):
-    conn.execute(_INSERT, dict(
-        inv.values(), resource_provider_id=provider.id,
-        resource_class_id=class_id, created_at=sql.utcnow()))
+    conn.execute(_INSERT, _row(provider, class_id, inv))
 
 
 def _update(conn, provider, class_id, inv):
@@ -250,11 +253,14 @@ def replace_all(conn, provider, inventories):
         conn.execute(sa.delete(INV).where(
             INV.c.resource_provider_id == provider.id,
             INV.c.resource_class_id.in_(removed)))
+    added = []
     for class_id, inv in sorted(by_id.items()):
         if class_id in current:
             _update(conn, provider, class_id, inv)
         else:
-            _insert(conn, provider, class_id, inv)
+            added.append(_row(provider, class_id, inv))
+    if added:
+        conn.execute(_INSERT, added)
     _warn_over_capacity(conn, provider, {
         class_id: inv for class_id, inv in by_id.items()
         if class_id in current})
