@@ -10,7 +10,9 @@ of one piece per group is a preliminary candidate.  It is kept when:
 - the amounts summed per provider and class still fit the inventory
   (capacity and ``max_unit``): groups were checked one by one.
 
-Identical candidates found under several anchors count once.  Anchors
+Identical candidates found under several anchors count once.  A group
+served by sharing providers alone is offered under every tree they serve,
+so it combines with the other groups' pieces in each of those trees.  Anchors
 are visited in id order; with a bound on how many candidates to compute,
 ``depth-first`` exhausts one anchor before the next while
 ``breadth-first`` takes one candidate from each anchor in turn.
