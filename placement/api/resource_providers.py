@@ -27,16 +27,27 @@ _REPARENT = Versioned({'1.0': False, '1.37': True})
 
 
 def render(provider, version):
-    base = '/resource_providers/%s' % provider.uuid
-    links = [{'rel': 'self', 'href': base}]
-    links += [{'rel': rel, 'href': '%s/%s' % (base, rel)}
-              for rel in _LINKS[version]]
-    body = {'uuid': provider.uuid, 'name': provider.name,
-            'generation': provider.generation, 'links': links}
-    if _TREE_FIELDS[version]:
-        body['parent_provider_uuid'] = provider.parent_provider_uuid
-        body['root_provider_uuid'] = provider.root_provider_uuid
-    return body
+    return render_all([provider], version)[0]
+
+
+def render_all(providers, version):
+    """The representations of ``providers`` (version lookups done once,
+    not per provider: lists can be long)."""
+    rels = _LINKS[version]
+    tree = _TREE_FIELDS[version]
+    bodies = []
+    for provider in providers:
+        base = '/resource_providers/%s' % provider.uuid
+        links = [{'rel': 'self', 'href': base}]
+        links += [{'rel': rel, 'href': '%s/%s' % (base, rel)}
+                  for rel in rels]
+        body = {'uuid': provider.uuid, 'name': provider.name,
+                'generation': provider.generation, 'links': links}
+        if tree:
+            body['parent_provider_uuid'] = provider.parent_provider_uuid
+            body['root_provider_uuid'] = provider.root_provider_uuid
+        bodies.append(body)
+    return bodies
 
 
 class ResourceProviders(api.Resource):
@@ -46,7 +57,7 @@ class ResourceProviders(api.Resource):
         filters = provider_query.list_filters(req)
         providers = self.db.read(provider_query.run_list, filters)
         jsonio.write(req, resp, {
-            'resource_providers': [render(p, version) for p in providers]},
+            'resource_providers': render_all(providers, version)},
             modified=jsonio.last_modified(*providers))
 
     @auth.authorize('placement:resource_providers:create')
