@@ -144,8 +144,8 @@ def test_aggregates_are_shared_rows(database, provider):
         sa.select(tables.placement_aggregates.c.uuid)).scalars().all())
     assert rows == [agg]
     assert aggregates_of(database, other) == [agg]
-    assert database.read(aggregate.ids_for_uuids, [agg, new_uuid()]) == \
-        database.read(aggregate.ids_for_uuids, [agg])
+    assert database.read(aggregate.ids_by_uuid, [agg, new_uuid()]) == \
+        database.read(aggregate.ids_by_uuid, [agg])
 
 
 # -- set_traits -------------------------------------------------------

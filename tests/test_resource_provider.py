@@ -105,13 +105,6 @@ def test_get_unknown(database):
         database.read(rp.get_by_uuid, missing)
 
 
-def test_get_by_ids(database):
-    a, b = create(database, 'a'), create(database, 'b')
-    create(database, 'c')
-    found = database.read(rp.get_by_ids, [a.id, b.id])
-    assert sorted(p.uuid for p in found) == sorted([a.uuid, b.uuid])
-
-
 # -- update: renaming and moving --------------------------------------
 
 def test_rename(database):

@@ -33,12 +33,6 @@ def uuids_for_provider(conn, provider_id):
         _UUIDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
-def ids_for_uuids(conn, uuids):
-    """Ids of the known aggregates among ``uuids`` (unknown ones have no
-    members, so they are simply absent)."""
-    return list(ids_by_uuid(conn, uuids).values())
-
-
 def ids_by_uuid(conn, uuids):
     """{uuid: id} of the known aggregates among ``uuids``."""
     uuids = set(uuids)

@@ -132,11 +132,6 @@ def find_by_uuid(conn, uuid, for_update=False):
     return _from_row(row) if row is not None else None
 
 
-def get_by_ids(conn, ids):
-    rows = conn.execute(_select().where(RP.c.id.in_(ids))).all()
-    return [_from_row(r) for r in rows]
-
-
 # Which of a new provider's uuid and name are taken, in one query; the
 # database compares (with its collation), not Python.
 _DUPLICATES = (
