@@ -12,6 +12,7 @@ from placement import app as app_mod
 from placement import conf as conf_mod
 from placement.db import sync
 from tests import databases
+from tests import live_server
 
 
 def make_conf(url):
@@ -48,3 +49,10 @@ def database(empty_database):
     sync.upgrade(empty_database)
     sync.sync_standard(empty_database)
     return empty_database
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    """(port, log path) of a real ``placement-api --workers 4`` on a fresh
+    database of ``backend``."""
+    yield from live_server.running(database_url, tmp_path)

@@ -14,14 +14,12 @@ deadline.
 """
 
 import multiprocessing
-import os
 import time
 import uuid
 
 import pytest
 
-from tests.test_concurrency import request
-from tests.test_concurrency import server  # noqa: F401  (fixture)
+from tests.live_server import request
 
 PROCESSES = 6
 PROVIDERS = 3
@@ -106,7 +104,7 @@ def sampler_process(args):
     return seen
 
 
-def test_capacity_never_exceeded(server, backend):  # noqa: F811
+def test_capacity_never_exceeded(server, backend):
     port, log_path = server
     providers = []
     for n in range(PROVIDERS):

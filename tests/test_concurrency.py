@@ -15,58 +15,24 @@ wait has a deadline, so a broken server fails the test instead of
 hanging it.
 """
 
-import http.client
-import json
 import multiprocessing
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
 
-from tests import databases
+from tests import live_server
+from tests.live_server import request
 
-BIN = os.path.dirname(sys.executable)
 PROCESSES = 6
 ITEMS_PER_PHASE = 4
 MAX_ATTEMPTS = 200          # per item: a loop that never succeeds fails
 PHASE_DEADLINE = 240        # seconds for all processes of one phase
-STARTUP_DEADLINE = 60
-REQUEST_TIMEOUT = 60
-TOKEN = 'admin'
 CONFLICT = 'placement.concurrent_update'
 # Traits at a microversion whose errors carry a code; aggregates at 1.19,
 # the first one with generations.
-TRAITS_VERSION = 'placement 1.23'
+TRAITS_VERSION = live_server.DEFAULT_VERSION
 AGGREGATES_VERSION = 'placement 1.19'
-
-
-def request(port, method, path, body=None, version=TRAITS_VERSION):
-    """(status, decoded JSON body or None) of one request on a new
-    connection."""
-    conn = http.client.HTTPConnection('127.0.0.1', port,
-                                      timeout=REQUEST_TIMEOUT)
-    headers = {'x-auth-token': TOKEN, 'accept': 'application/json',
-               'openstack-api-version': version}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers['content-type'] = 'application/json'
-    try:
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        raw = response.read()
-    finally:
-        conn.close()
-    try:
-        decoded = json.loads(raw) if raw else None
-    except ValueError:
-        decoded = raw.decode(errors='replace')
-    return response.status, decoded
 
 
 # -- what one client process does ---------------------------------------
@@ -129,78 +95,6 @@ def client_process(args):
                 continue
         _add(port, rp_uuid, kind, item, report)
     return report
-
-
-# -- the server ---------------------------------------------------------
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(proc, port, log_path):
-    deadline = time.monotonic() + STARTUP_DEADLINE
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            if request(port, 'GET', '/')[0] == 200:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    with open(log_path) as log:
-        pytest.fail('placement-api did not answer within %ds:\n%s'
-                    % (STARTUP_DEADLINE, log.read()[-3000:]))
-
-
-def _stop(proc):
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
-
-
-@pytest.fixture
-def server(database_url, tmp_path):
-    """(port, log path) of a placement-api with 4 workers on a fresh,
-    synced database."""
-    config = databases.write_config(str(tmp_path / 'placement.conf'),
-                                    database_url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
-    synced = subprocess.run(
-        [os.path.join(BIN, 'placement-manage'), '--config-file', config,
-         'db', 'sync'], capture_output=True, text=True, timeout=120, env=env)
-    assert synced.returncode == 0, synced.stderr
-    log_path = str(tmp_path / 'server.log')
-    for _ in range(3):  # another process may take the port meanwhile
-        port = _free_port()
-        with open(log_path, 'w') as log:
-            proc = subprocess.Popen(
-                [os.path.join(BIN, 'placement-api'), '--config-file',
-                 config, '--host', '127.0.0.1', '--port', str(port),
-                 '--workers', '4'],
-                stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True)
-        try:
-            if _wait_until_up(proc, port, log_path):
-                break
-        except BaseException:
-            _stop(proc)
-            raise
-    else:
-        with open(log_path) as log:
-            pytest.fail('placement-api did not start:\n%s'
-                        % log.read()[-3000:])
-    try:
-        yield port, log_path
-    finally:
-        _stop(proc)
 
 
 # -- the test -----------------------------------------------------------
