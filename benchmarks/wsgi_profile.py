@@ -138,6 +138,26 @@ def _put_traits(app, provider, i):
                  generation})
 
 
+def _print_statements(db, name, fn):
+    """Run ``fn`` once and print each statement it sent."""
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(' '.join(statement.split())[:150])
+
+    engines = {db.engine, db.read_engine}
+    for engine in engines:
+        sa.event.listen(engine, 'before_cursor_execute', record)
+    try:
+        fn(2 * 10 ** 6)
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, 'before_cursor_execute', record)
+    print('%s: %d statements' % (name, len(sent)))
+    for statement in sent:
+        print('    ' + statement)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--db', default='sqlite',
@@ -148,6 +168,9 @@ def main(argv=None):
     p.add_argument('--repeat', type=int, default=1, metavar='K',
                    help='run each case K times and report the best run '
                         '(other load on the machine only adds time)')
+    p.add_argument('--statements', action='store_true',
+                   help='print the SQL statements one request of each '
+                        'case sends (round trips to the database)')
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='print the N functions with the most CPU time '
                         '(cumulative) per case')
@@ -176,6 +199,8 @@ def main(argv=None):
                 status, body = fn(10 ** 6 + i)
                 if status >= 300:
                     sys.exit('%s: %s %s' % (name, status, body[:300]))
+            if args.statements:
+                _print_statements(db, name, fn)
             profiler = None
             if args.profile:
                 # CPU time, so waiting for the database does not count.

@@ -36,11 +36,11 @@ def trait_ids(database, *names):
 
 
 def traits_of(database, provider):
-    return database.read(trait.names_for_provider, provider.id)
+    return database.read(rp.get_with_traits, provider.uuid)[1]
 
 
 def aggregates_of(database, provider):
-    return database.read(aggregate.uuids_for_provider, provider.id)
+    return database.read(rp.get_with_aggregates, provider.uuid)[1]
 
 
 def test_increment(database, provider):

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from placement import errors
 from placement.db import tables
-from placement.objects import aggregate
 from placement.objects import resource_class
 from placement.objects import resource_provider as rp
 from placement.objects import trait
@@ -247,7 +246,7 @@ def test_delete_removes_provider_and_its_rows(database):
             sa.select(table.c.resource_provider_id)).scalars()))
         assert ids == {keep.id}, table.name
     # The aggregate itself stays: the other provider still uses it.
-    assert database.read(aggregate.uuids_for_provider, keep.id) == [agg]
+    assert database.read(rp.get_with_aggregates, keep.uuid)[1] == [agg]
 
 
 def test_delete_unknown(database):

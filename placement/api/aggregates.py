@@ -19,7 +19,6 @@ from placement.api import provider_query
 from placement.api import provider_subresource as sub
 from placement.microversion import Versioned
 from placement.microversion import since
-from placement.objects import aggregate as aggregate_obj
 from placement.schemas import aggregate as schema
 
 # Whether the representation (and so PUT) carries the generation.
@@ -39,18 +38,16 @@ def _canonical(uuids):
     return list(dict.fromkeys(result))
 
 
-def _read(conn, uuid):
-    provider = sub.get_provider(conn, uuid)
-    return provider, aggregate_obj.uuids_for_provider(conn, provider.id)
 
 
 def _replace(conn, uuid, uuids, generation):
     """Replace the aggregates; with a ``generation`` (1.19 on) it is
     checked and bumped in the same transaction."""
-    provider = sub.get_provider(conn, uuid, for_update=True)
     checked = generation is not None
     if checked:
-        sub.require_generation(provider, generation)
+        provider = sub.claim_provider(conn, uuid, generation)
+    else:
+        provider = sub.get_provider(conn, uuid, for_update=True)
     provider.set_aggregates(conn, uuids, increment_generation=checked)
     return provider
 
@@ -66,7 +63,7 @@ class ProviderAggregates(api.Resource):
     @since('1.1')
     @auth.authorize('placement:resource_providers:aggregates:list')
     def on_get(self, req, resp, uuid):
-        provider, uuids = self.db.read(_read, uuid)
+        provider, uuids = self.db.read(sub.get_provider_with_aggregates, uuid)
         jsonio.write(req, resp, _render(provider, uuids, req.context.version))
 
     @since('1.1')

@@ -46,10 +46,13 @@ def _provider(conn, uuid, for_update=False):
     return rp_obj.get_by_uuid(conn, uuid, for_update=for_update)
 
 
-def _check_generation(provider, wanted):
-    if provider.generation != wanted:
-        raise errors.ConcurrentUpdateDetected(
-            'resource provider generation conflict')
+def _claim(conn, uuid, generation):
+    """The provider at ``uuid``, locked, with ``generation`` checked and
+    claimed (``resource_provider.claim``)."""
+    if rp_obj.normalize_uuid(uuid) is None:
+        raise errors.ResourceProviderNotFound(uuid=uuid)
+    return rp_obj.claim(conn, uuid, generation,
+                        'resource provider generation conflict')
 
 
 def _check_capacity(req, uuid, inventories, action):
@@ -87,8 +90,8 @@ class Inventories(api.Resource):
                   for name, fields in data['inventories'].items()]
 
         def _replace(conn):
-            provider = _provider(conn, uuid, for_update=True)
-            _check_generation(provider, data['resource_provider_generation'])
+            provider = _claim(conn, uuid,
+                              data['resource_provider_generation'])
             _check_capacity(req, uuid, wanted, 'update')
             return provider, inv_obj.replace_all(conn, provider, wanted)
 
@@ -161,8 +164,8 @@ class Inventory(api.Resource):
         wanted = inv_obj.Inventory.from_request(resource_class, data)
 
         def _update(conn):
-            provider = _provider(conn, uuid, for_update=True)
-            _check_generation(provider, data['resource_provider_generation'])
+            provider = _claim(conn, uuid,
+                              data['resource_provider_generation'])
             _check_capacity(req, uuid, [wanted], 'update')
             return provider, inv_obj.update(conn, provider, wanted)
 

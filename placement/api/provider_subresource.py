@@ -13,12 +13,35 @@ GENERATION_CHANGED = ("Resource provider's generation already changed. "
 _MAX_UUID_LENGTH = 64
 
 
-def get_provider(conn, uuid, for_update=False):
-    """The provider ``uuid`` from the URL; raises ResourceProviderNotFound.
-    Strings that cannot be a uuid are not sent to the database."""
+def _check_uuid(uuid):
+    # Strings that cannot be a uuid are not sent to the database.
     if len(uuid) > _MAX_UUID_LENGTH or '\x00' in uuid:
         raise errors.ResourceProviderNotFound(uuid=uuid)
+
+
+def get_provider(conn, uuid, for_update=False):
+    """The provider ``uuid`` from the URL; raises ResourceProviderNotFound."""
+    _check_uuid(uuid)
     return rp_obj.get_by_uuid(conn, uuid, for_update)
+
+
+def get_provider_with_traits(conn, uuid):
+    """(provider, sorted trait names) of the provider ``uuid``."""
+    _check_uuid(uuid)
+    return rp_obj.get_with_traits(conn, uuid)
+
+
+def get_provider_with_aggregates(conn, uuid):
+    """(provider, sorted aggregate uuids) of the provider ``uuid``."""
+    _check_uuid(uuid)
+    return rp_obj.get_with_aggregates(conn, uuid)
+
+
+def claim_provider(conn, uuid, generation):
+    """The provider ``uuid`` from the URL, locked, its ``generation``
+    checked and claimed (``resource_provider.claim``)."""
+    _check_uuid(uuid)
+    return rp_obj.claim(conn, uuid, generation, GENERATION_CHANGED)
 
 
 def read_body(req, db, uuid, schema):
@@ -33,10 +56,3 @@ def read_body(req, db, uuid, schema):
         if exc.status == 400:
             db.read(get_provider, uuid)
         raise
-
-
-def require_generation(provider, generation):
-    """Refuse a write naming a generation other than the provider's
-    current one (read under the provider's row lock)."""
-    if generation != provider.generation:
-        raise errors.ConcurrentUpdateDetected(GENERATION_CHANGED)

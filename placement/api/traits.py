@@ -15,6 +15,7 @@ from placement import errors
 from placement.api import auth
 from placement.api import jsonio
 from placement.api import provider_subresource as sub
+from placement.db import engine as db_engine
 from placement.microversion import since
 from placement.objects import trait as trait_obj
 from placement.schemas import trait as schema
@@ -97,24 +98,22 @@ class Trait(api.Resource):
         jsonio.no_content(resp)
 
 
-def _read_traits(conn, uuid):
-    provider = sub.get_provider(conn, uuid)
-    return provider, trait_obj.names_for_provider(conn, provider.id)
 
 
 def _set_traits(conn, uuid, names, generation):
     """Replace the provider's traits; the generation moves only when the
     set of traits changes."""
-    provider = sub.get_provider(conn, uuid, for_update=True)
-    sub.require_generation(provider, generation)
+    provider = sub.claim_provider(conn, uuid, generation)
     found = trait_obj.find_ids(conn, names, lock=True)
     missing = [name for name in dict.fromkeys(names) if name not in found]
     if missing:
         raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
     wanted = set(found.values())
     current = trait_obj.ids_for_provider(conn, provider.id)
-    if wanted != current:
-        provider.set_traits(conn, wanted, current)
+    if wanted == current:
+        provider.generation = generation
+        return db_engine.Unchanged((provider, sorted(found)))
+    provider.set_traits(conn, wanted, current)
     return provider, sorted(found)
 
 
@@ -133,7 +132,7 @@ class ProviderTraits(api.Resource):
     @since('1.6')
     @auth.authorize('placement:resource_providers:traits:list')
     def on_get(self, req, resp, uuid):
-        provider, names = self.db.read(_read_traits, uuid)
+        provider, names = self.db.read(sub.get_provider_with_traits, uuid)
         jsonio.write(req, resp, _render(provider, names),
                      modified=jsonio.last_modified(provider))
 

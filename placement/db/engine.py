@@ -184,6 +184,32 @@ def create_engine(url, conf=None, autocommit=False):
     return engine
 
 
+class Unchanged:
+    """What a write function returns when it found nothing to change:
+    ``Database.write`` rolls the transaction back (undoing anything done
+    on the way, such as a generation claimed up front) and returns
+    ``value``."""
+
+    __slots__ = ('value',)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _RollBack(Exception):
+    """Carries an ``Unchanged`` result out of a transaction block."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+
+def _outcome(result):
+    if isinstance(result, Unchanged):
+        raise _RollBack(result.value)
+    return result
+
+
 class Database:
     """The application's handle on its database.
 
@@ -236,16 +262,22 @@ class Database:
                 return fn(conn, *args, **kwargs)
 
     def _write_once(self, fn, args, kwargs):
+        try:
+            return self._transaction(fn, args, kwargs)
+        except _RollBack as unchanged:
+            return unchanged.value
+
+    def _transaction(self, fn, args, kwargs):
         engine, read_engine = self._engines()
         if engine.dialect.name != 'postgresql':
             with engine.connect() as conn:
                 conn.execution_options(placement_write=True)
                 with conn.begin():
-                    return fn(conn, *args, **kwargs)
+                    return _outcome(fn(conn, *args, **kwargs))
         with read_engine.connect() as conn:
             conn.info[_TX] = _PENDING
             try:
-                result = fn(conn, *args, **kwargs)
+                result = _outcome(fn(conn, *args, **kwargs))
             except BaseException:
                 if conn.info.pop(_TX, None) == _OPEN:
                     try:
@@ -261,7 +293,9 @@ class Database:
 
     def write(self, fn, *args, **kwargs):
         """Run ``fn(conn, ...)`` in a write transaction, retrying the whole
-        transaction on deadlocks and lock contention."""
+        transaction on deadlocks and lock contention.  When ``fn`` returns
+        ``Unchanged(value)`` the transaction is rolled back and ``value``
+        returned."""
         attempt = 0
         while True:
             try:

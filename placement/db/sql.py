@@ -1,12 +1,22 @@
 """Small portable SQL helpers the data layer shares."""
 
 import datetime
+import re
 
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def utcnow_as_stored(conn):
+    """The current time as ``conn``'s database will store it: MySQL's
+    DATETIME columns keep whole seconds."""
+    now = utcnow()
+    if conn.dialect.name in ('mysql', 'mariadb'):
+        now = now.replace(microsecond=0)
+    return now
 
 
 def insert_ignore(conn, table, rows, index_elements):
@@ -43,3 +53,18 @@ def _insert_ignore_statement(dialect, table, index_elements):
         raise NotImplementedError(dialect)
     _INSERT_IGNORE[key] = stmt
     return stmt
+
+
+_MYSQL_KEY = re.compile(r"for key '([^']+)'")
+_SQLITE_KEY = re.compile(r'UNIQUE constraint failed: (\S+)')
+
+
+def duplicate_key(error):
+    """The unique constraint (or, on SQLite, the table.column) that an
+    IntegrityError says was violated; None when it does not say."""
+    orig = getattr(error, 'orig', error)
+    diag = getattr(orig, 'diag', None)
+    if diag is not None:
+        return diag.constraint_name
+    match = (_MYSQL_KEY.search(str(orig)) or _SQLITE_KEY.search(str(orig)))
+    return match.group(1) if match else None

@@ -14,23 +14,21 @@ RPA = tables.resource_provider_aggregates
 
 # Statements of the hot paths, built once (building one costs more CPU
 # than executing it).
-_UUIDS_FOR_PROVIDER = (
-    sa.select(AGG.c.uuid)
-    .select_from(RPA.join(AGG, RPA.c.aggregate_id == AGG.c.id))
-    .where(RPA.c.resource_provider_id == sa.bindparam('provider_id')))
 _IDS_BY_UUID = sa.select(AGG.c.uuid, AGG.c.id).where(
     AGG.c.uuid.in_(sa.bindparam('uuids', expanding=True)))
 _IDS_FOR_PROVIDER = sa.select(RPA.c.aggregate_id).where(
     RPA.c.resource_provider_id == sa.bindparam('provider_id'))
+# (uuid, id, False) of the aggregates named, then (None, id, True) of
+# those the provider has.
+_NAMED_OR_MEMBER = sa.union_all(
+    sa.select(AGG.c.uuid, AGG.c.id, sa.false().label('member'))
+    .where(AGG.c.uuid.in_(sa.bindparam('uuids', expanding=True))),
+    sa.select(sa.null(), RPA.c.aggregate_id, sa.true())
+    .where(RPA.c.resource_provider_id == sa.bindparam('provider_id')))
 _REMOVE_FROM_PROVIDER = sa.delete(RPA).where(
     RPA.c.resource_provider_id == sa.bindparam('provider_id'),
     RPA.c.aggregate_id.in_(sa.bindparam('aggregate_ids', expanding=True)))
 _ADD_TO_PROVIDER = sa.insert(RPA)
-
-
-def uuids_for_provider(conn, provider_id):
-    return sorted(conn.execute(
-        _UUIDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
 def ids_by_uuid(conn, uuids):
@@ -41,26 +39,30 @@ def ids_by_uuid(conn, uuids):
     return dict(conn.execute(_IDS_BY_UUID, {'uuids': sorted(uuids)}).all())
 
 
-def ensure(conn, uuids):
-    """{uuid: id} for ``uuids``, creating the aggregates that are new."""
-    uuids = set(uuids)
+def _create(conn, uuids):
+    """{uuid: id} for ``uuids`` that were not found just now: insert them
+    (unless a concurrent request just did) and read their ids."""
     if not uuids:
         return {}
-    # Most aggregates named already exist: insert only the others.
-    found = ids_by_uuid(conn, uuids)
-    missing = uuids - set(found)
-    if missing:
-        sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(missing)],
-                          ['uuid'])
-        found.update(ids_by_uuid(conn, missing))
-    return found
+    sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
+                      ['uuid'])
+    return ids_by_uuid(conn, uuids)
 
 
 def replace(conn, provider_id, uuids):
     """Make ``uuids`` exactly the aggregates of the provider."""
-    wanted = set(ensure(conn, uuids).values())
-    current = set(conn.execute(
-        _IDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
+    uuids = set(uuids)
+    # One query answers both "which of these exist" and "which does the
+    # provider have now"; only aggregates never seen before need more.
+    wanted, current = set(), set()
+    for agg_uuid, agg_id, member in conn.execute(_NAMED_OR_MEMBER, {
+            'provider_id': provider_id, 'uuids': sorted(uuids)}):
+        if member:
+            current.add(agg_id)
+        elif agg_uuid in uuids:
+            wanted.add(agg_id)
+            uuids.discard(agg_uuid)
+    wanted.update(_create(conn, uuids).values())
     gone = current - wanted
     if gone:
         conn.execute(_REMOVE_FROM_PROVIDER, {'provider_id': provider_id,

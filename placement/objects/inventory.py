@@ -179,19 +179,19 @@ def _warn_over_capacity(conn, provider, by_id):
                 amount, inv.capacity)
 
 
-def _row(provider, class_id, inv):
+def _row(provider, class_id, inv, now=None):
     return dict(inv.values(), resource_provider_id=provider.id,
-                resource_class_id=class_id, created_at=sql.utcnow())
+                resource_class_id=class_id, created_at=now or sql.utcnow())
 
 
 def _insert(conn, provider, class_id, inv):
     conn.execute(_INSERT, _row(provider, class_id, inv))
 
 
-def _update(conn, provider, class_id, inv):
+def _update(conn, provider, class_id, inv, now=None):
     return conn.execute(_UPDATE, dict(
         inv.values(), provider_id=provider.id, class_id=class_id,
-        updated_at=sql.utcnow())).rowcount
+        updated_at=now or sql.utcnow())).rowcount
 
 
 def add(conn, provider, inv):
@@ -253,15 +253,21 @@ def replace_all(conn, provider, inventories):
         conn.execute(sa.delete(INV).where(
             INV.c.resource_provider_id == provider.id,
             INV.c.resource_class_id.in_(removed)))
-    added = []
+    added, result = [], []
     for class_id, inv in sorted(by_id.items()):
         if class_id in current:
-            _update(conn, provider, class_id, inv)
+            now = sql.utcnow_as_stored(conn)
+            _update(conn, provider, class_id, inv, now)
+            # What a read would now find (every record kept is rewritten).
+            result.append(dataclasses.replace(inv, updated_at=now))
         else:
-            added.append(_row(provider, class_id, inv))
+            row = _row(provider, class_id, inv, sql.utcnow_as_stored(conn))
+            added.append(row)
+            result.append(dataclasses.replace(
+                inv, created_at=row['created_at']))
     if added:
         conn.execute(_INSERT, added)
     _warn_over_capacity(conn, provider, {
         class_id: inv for class_id, inv in by_id.items()
         if class_id in current})
-    return list_for_provider(conn, provider)
+    return result

@@ -24,11 +24,13 @@ from sqlalchemy import exc as sa_exc
 from placement import errors
 from placement.db import sql
 from placement.db import tables
+from placement.objects import standard_ids
 
 RC = tables.resource_classes
 
 STANDARDS = tuple(os_resource_classes.STANDARDS)
 _STANDARD_ORDER = {name: index for index, name in enumerate(STANDARDS)}
+_STANDARD_IDS = standard_ids.StandardIds(RC, STANDARDS)
 
 # Any class name that can exist: standard and custom names are upper-case
 # letters, digits and underscores, at most 255 long.  Other strings are
@@ -80,9 +82,10 @@ def ids_for_names(conn, names, for_share=False):
     for name in sorted(names):
         if not could_exist(name):
             raise errors.ResourceClassNotFound(name=name)
-    query = _IDS_BY_NAMES_SHARED if for_share else _IDS_BY_NAMES
-    rows = conn.execute(query, {'names': sorted(names)}).all()
-    found = {name: rc_id for name, rc_id in rows}
+    found, rest = _STANDARD_IDS.split(conn, names)
+    if rest:
+        query = _IDS_BY_NAMES_SHARED if for_share else _IDS_BY_NAMES
+        found.update(conn.execute(query, {'names': sorted(rest)}).all())
     for name in sorted(names - set(found)):
         raise errors.ResourceClassNotFound(name=name)
     return found

@@ -7,6 +7,13 @@ generation = :expected`` -- and raises ``ConcurrentUpdateDetected`` when
 no row matched.  The UPDATE also takes the row lock, so writers of one
 provider are serialised until the transaction ends, and a writer that
 read an older generation can never succeed.
+
+A write that names the generation its client saw starts with
+``claim``: lock the row, compare the generation and increment it, in
+one statement on PostgreSQL.  The claimed provider's next
+``increment_generation`` call is then already done; a write that ends
+up changing nothing rolls its transaction back (``Database.write`` with
+``Unchanged``), which undoes the increment.
 """
 
 import dataclasses
@@ -40,10 +47,17 @@ class ResourceProvider:
     parent_provider_uuid: str | None
     created_at: datetime.datetime | None = None
     updated_at: datetime.datetime | None = None
+    # Set by ``claim``: the database already holds the next generation.
+    claimed: bool = dataclasses.field(default=False, repr=False,
+                                      compare=False)
 
     def increment_generation(self, conn):
         """Compare-and-increment: bump the generation from the value this
-        object holds, or raise ConcurrentUpdateDetected."""
+        object holds, or raise ConcurrentUpdateDetected.  The first call
+        after ``claim`` has nothing left to do."""
+        if self.claimed:
+            self.claimed = False
+            return
         result = conn.execute(_INCREMENT_GENERATION, {
             'id_': self.id, 'expected': self.generation,
             'now': sql.utcnow()})
@@ -87,7 +101,7 @@ def _from_row(row):
 
 
 assert [c.name for c in _select().selected_columns] == \
-    [f.name for f in dataclasses.fields(ResourceProvider)]
+    [f.name for f in dataclasses.fields(ResourceProvider)][:-1]
 
 
 # Statements of the hot paths, built once: building a statement costs
@@ -132,33 +146,129 @@ def find_by_uuid(conn, uuid, for_update=False):
     return _from_row(row) if row is not None else None
 
 
-# Which of a new provider's uuid and name are taken, in one query; the
-# database compares (with its collation), not Python.
-_DUPLICATES = (
-    sa.select((RP.c.uuid == sa.bindparam('uuid')).label('same_uuid'),
-              (RP.c.name == sa.bindparam('name')).label('same_name'))
-    .where(sa.or_(RP.c.uuid == sa.bindparam('uuid'),
-                  RP.c.name == sa.bindparam('name'))))
+def _select_with_linked(value, link, link_column):
+    """A statement reading the provider whose uuid is ``:rp_uuid`` with
+    each ``value`` (a column of a table keyed by ``id``) that the
+    table ``link`` associates with it through ``link.c[link_column]``:
+    one row per value, or one row with a NULL value when there is none."""
+    target = value.table
+    return (sa.select(*_select().selected_columns, value)
+            .select_from(
+                RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
+                .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
+                .outerjoin(link, link.c.resource_provider_id == RP.c.id)
+                .outerjoin(target, target.c.id == link.c[link_column]))
+            .where(RP.c.uuid == sa.bindparam('rp_uuid')))
 
 
-def _duplicates(conn, uuid=None, name=None):
-    rows = conn.execute(_DUPLICATES, {'uuid': uuid, 'name': name}).all()
-    found = []
-    if uuid is not None and any(r.same_uuid for r in rows):
-        found.append('uuid: %s' % uuid)
-    if name is not None and any(r.same_name for r in rows):
-        found.append('name: %s' % name)
-    return found
+def _get_with_linked(conn, statement, uuid):
+    rows = conn.execute(statement, {'rp_uuid': uuid}).all()
+    if not rows:
+        raise errors.ResourceProviderNotFound(uuid=uuid)
+    return (ResourceProvider(*rows[0][:-1]),
+            sorted(row[-1] for row in rows if row[-1] is not None))
+
+
+_WITH_TRAIT_NAMES = _select_with_linked(
+    tables.traits.c.name, tables.resource_provider_traits, 'trait_id')
+_WITH_AGGREGATE_UUIDS = _select_with_linked(
+    tables.placement_aggregates.c.uuid, tables.resource_provider_aggregates,
+    'aggregate_id')
+
+
+def get_with_traits(conn, uuid):
+    """(provider, sorted trait names), in one query; raises
+    ResourceProviderNotFound."""
+    return _get_with_linked(conn, _WITH_TRAIT_NAMES, uuid)
+
+
+def get_with_aggregates(conn, uuid):
+    """(provider, sorted aggregate uuids), in one query; raises
+    ResourceProviderNotFound."""
+    return _get_with_linked(conn, _WITH_AGGREGATE_UUIDS, uuid)
+
+
+# PostgreSQL claims in one round trip: the UPDATE (a data-modifying CTE,
+# which waits for the row lock and re-checks the generation on the
+# latest row version) and a read of the provider that tells "no such
+# provider" (no row) from "another generation" (no claimed row).
+_CLAIMED = (
+    sa.update(RP)
+    .where(RP.c.uuid == sa.bindparam('rp_uuid'),
+           RP.c.generation == sa.bindparam('expected'))
+    .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
+    .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
+    .cte('claimed'))
+_CLAIM_POSTGRESQL = (
+    sa.select(*_select().selected_columns,
+              _CLAIMED.c.generation.label('claimed_generation'),
+              _CLAIMED.c.updated_at.label('claimed_updated_at'))
+    .select_from(RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
+                 .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
+                 .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
+    .where(RP.c.uuid == sa.bindparam('rp_uuid')))
+
+
+def claim(conn, uuid, generation, conflict_message=None):
+    """Lock the provider at ``uuid`` for this transaction, check that its
+    generation is ``generation`` and increment it (see the module's
+    docstring).  Raises ResourceProviderNotFound, or
+    ConcurrentUpdateDetected (with ``conflict_message``)."""
+    if conn.dialect.name == 'postgresql':
+        row = conn.execute(_CLAIM_POSTGRESQL, {
+            'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow()
+        }).first()
+        if row is None:
+            raise errors.ResourceProviderNotFound(uuid=uuid)
+        if row.claimed_generation is None:
+            raise errors.ConcurrentUpdateDetected(conflict_message)
+        provider = ResourceProvider(*row[:-2])
+        provider.generation = row.claimed_generation
+        provider.updated_at = row.claimed_updated_at
+    else:
+        provider = get_by_uuid(conn, uuid, for_update=True)
+        if provider.generation != generation:
+            raise errors.ConcurrentUpdateDetected(conflict_message)
+        provider.increment_generation(conn)
+    provider.claimed = True
+    return provider
+
+
+# A new root provider is its own root.  PostgreSQL takes the id from the
+# table's sequence first, so one INSERT sets both; elsewhere an UPDATE
+# follows the INSERT.
+_NEXT_ID = sa.select(sa.func.nextval(
+    sa.func.pg_get_serial_sequence('resource_providers', 'id')
+).label('id')).subquery('next_id')
+_INSERT_ROOT_POSTGRESQL = sa.insert(RP).from_select(
+    ['id', 'uuid', 'name', 'generation', 'root_provider_id', 'created_at'],
+    sa.select(_NEXT_ID.c.id, sa.bindparam('uuid', type_=RP.c.uuid.type),
+              sa.bindparam('name', type_=RP.c.name.type), sa.literal(0),
+              _NEXT_ID.c.id,
+              sa.bindparam('now', type_=RP.c.created_at.type))
+).returning(RP.c.id)
+_INSERT = sa.insert(RP)
+_SET_ROOT = (sa.update(RP).where(RP.c.id == sa.bindparam('id_'))
+             .values(root_provider_id=sa.bindparam('id_'), updated_at=None))
+
+
+def _duplicate_message(error, uuid, name):
+    key = sql.duplicate_key(error) or ''
+    duplicates = []
+    if key.endswith(('0uuid', '.uuid')):
+        duplicates.append('uuid: %s' % uuid)
+    if key.endswith(('0name', '.name')):
+        duplicates.append('name: %s' % name)
+    if not duplicates:
+        duplicates = ['uuid: %s' % uuid, 'name: %s' % name]
+    return ('Conflicting resource provider %s already exists.'
+            % ', '.join(duplicates))
 
 
 def create(conn, uuid, name, parent_uuid=None):
-    """Create a provider (a root, or a child of ``parent_uuid``)."""
-    duplicates = _duplicates(conn, uuid, name)
-    if duplicates:
-        raise errors.DuplicateName(
-            'Conflicting resource provider %s already exists.'
-            % ', '.join(duplicates))
-    root_id = parent_id = None
+    """Create a provider (a root, or a child of ``parent_uuid``); raises
+    DuplicateName when the uuid or the name is taken."""
+    parent = None
     if parent_uuid is not None:
         if parent_uuid == uuid:
             raise errors.InvalidInput(
@@ -167,22 +277,30 @@ def create(conn, uuid, name, parent_uuid=None):
         parent = find_by_uuid(conn, parent_uuid, for_update=True)
         if parent is None:
             raise errors.InvalidInput('parent provider UUID does not exist.')
-        root_id, parent_id = parent.root_provider_id, parent.id
+    now = sql.utcnow_as_stored(conn)
     try:
-        new_id = conn.execute(
-            sa.insert(RP).values(uuid=uuid, name=name, generation=0,
-                                 root_provider_id=root_id,
-                                 parent_provider_id=parent_id,
-                                 created_at=sql.utcnow())
-        ).inserted_primary_key[0]
-    except sa_exc.IntegrityError:
-        raise errors.DuplicateName(
-            'Conflicting resource provider %s already exists.'
-            % ', '.join(['uuid: %s' % uuid, 'name: %s' % name]))
-    if root_id is None:
-        conn.execute(sa.update(RP).where(RP.c.id == new_id)
-                     .values(root_provider_id=new_id))
-    return get_by_uuid(conn, uuid)
+        if parent is None and conn.dialect.name == 'postgresql':
+            new_id = conn.execute(_INSERT_ROOT_POSTGRESQL, {
+                'uuid': uuid, 'name': name, 'now': now}).scalar_one()
+        else:
+            new_id = conn.execute(_INSERT, {
+                'uuid': uuid, 'name': name, 'generation': 0,
+                'root_provider_id': parent and parent.root_provider_id,
+                'parent_provider_id': parent and parent.id,
+                'created_at': now}).inserted_primary_key[0]
+            if parent is None:
+                conn.execute(_SET_ROOT, {'id_': new_id})
+    except sa_exc.IntegrityError as error:
+        raise errors.DuplicateName(_duplicate_message(error, uuid, name))
+    if parent is None:
+        root = (new_id, uuid)
+    else:
+        root = (parent.root_provider_id, parent.root_provider_uuid)
+    return ResourceProvider(
+        id=new_id, uuid=uuid, name=name, generation=0,
+        root_provider_id=root[0], parent_provider_id=parent and parent.id,
+        root_provider_uuid=root[1],
+        parent_provider_uuid=parent and parent.uuid, created_at=now)
 
 
 def descendant_ids(conn, provider_id):

@@ -14,22 +14,20 @@ from sqlalchemy import exc as sa_exc
 from placement import errors
 from placement.db import sql
 from placement.db import tables
+from placement.objects import standard_ids
 
 TRAITS = tables.traits
 RPT = tables.resource_provider_traits
 
 STANDARDS = tuple(os_traits.get_traits())
 CUSTOM_PREFIX = 'CUSTOM_'
+_STANDARD_IDS = standard_ids.StandardIds(TRAITS, STANDARDS)
 
 # Statements of the hot paths, built once (building one costs more CPU
 # than executing it).
 _IDS_BY_NAMES = sa.select(TRAITS.c.name, TRAITS.c.id).where(
     TRAITS.c.name.in_(sa.bindparam('names', expanding=True)))
 _IDS_BY_NAMES_SHARED = _IDS_BY_NAMES.with_for_update(read=True)
-_NAMES_FOR_PROVIDER = (
-    sa.select(TRAITS.c.name)
-    .select_from(RPT.join(TRAITS, RPT.c.trait_id == TRAITS.c.id))
-    .where(RPT.c.resource_provider_id == sa.bindparam('provider_id')))
 _IDS_FOR_PROVIDER = sa.select(RPT.c.trait_id).where(
     RPT.c.resource_provider_id == sa.bindparam('provider_id'))
 _REMOVE_FROM_PROVIDER = sa.delete(RPT).where(
@@ -68,12 +66,13 @@ def find_ids(conn, names, lock=False):
     so a concurrent ``delete_custom`` of one of them waits (and then sees
     the new association) instead of racing with it.
     """
-    names = {n for n in names if _storable(n)}
-    if not names:
-        return {}
-    query = _IDS_BY_NAMES_SHARED if lock else _IDS_BY_NAMES
-    return {name: trait_id for name, trait_id in conn.execute(
-        query, {'names': sorted(names)}) if name in names}
+    found, names = _STANDARD_IDS.split(
+        conn, {n for n in names if _storable(n)})
+    if names:
+        query = _IDS_BY_NAMES_SHARED if lock else _IDS_BY_NAMES
+        found.update((name, trait_id) for name, trait_id in conn.execute(
+            query, {'names': sorted(names)}) if name in names)
+    return found
 
 
 def ids_for_names(conn, names):
@@ -157,11 +156,6 @@ def delete_custom(conn, name):
         raise errors.InUse(
             'The trait %s is in use by a resource provider.' % name)
     conn.execute(sa.delete(TRAITS).where(TRAITS.c.id == row.id))
-
-
-def names_for_provider(conn, provider_id):
-    return sorted(conn.execute(
-        _NAMES_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
 def ids_for_provider(conn, provider_id):
