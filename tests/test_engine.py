@@ -16,6 +16,7 @@ from sqlalchemy import exc as sa_exc
 
 from placement import errors
 from placement.db import engine as db_engine
+from placement.db import sql
 from placement.db import tables
 from placement.objects import resource_provider as rp
 
@@ -266,3 +267,61 @@ def test_write_transaction_settings(database):
         assert 'STRICT_ALL_TABLES' in found[1]
     else:
         assert found == 'wal'
+
+
+# -- the last statement of a transaction (sql.execute(last=True)) --------
+
+def names(database):
+    return database.read(lambda conn: sorted(
+        conn.execute(sa.select(RP.c.name)).scalars()))
+
+
+def rename(conn, provider_id, name, last=False):
+    return sql.execute(conn, sa.update(RP).where(RP.c.id == provider_id)
+                       .values(name=name), last=last)
+
+
+def test_last_statement_commits_the_whole_transaction(database,
+                                                      two_providers):
+    def write(conn):
+        rename(conn, two_providers[0], 'first')
+        rename(conn, two_providers[1], 'second', last=True)
+        return 'done'
+
+    assert database.write(write) == 'done'
+    assert names(database) == ['first', 'second']
+
+
+def test_failing_last_statement_rolls_everything_back(database,
+                                                      two_providers):
+    def write(conn):
+        rename(conn, two_providers[0], 'first')
+        # Takes the name 'two' already has: a unique violation.
+        rename(conn, two_providers[0], 'two', last=True)
+
+    with pytest.raises(sa_exc.IntegrityError):
+        database.write(write)
+    assert names(database) == ['one', 'two']
+    # The connection went back to the pool clean: the next write works.
+    database.write(rename, two_providers[0], 'again', last=True)
+    assert names(database) == ['again', 'two']
+
+
+def test_lone_last_statement_returns_its_rows(database, two_providers):
+    def write(conn):
+        return sql.execute(
+            conn, sa.select(RP.c.name).where(RP.c.id == two_providers[1]),
+            last=True).all()
+
+    assert database.write(write) == [('two',)]
+    assert database.write(rename, two_providers[0], 'alone', last=True)
+    assert names(database) == ['alone', 'two']
+
+
+def test_unchanged_rolls_back_and_returns_the_value(database, two_providers):
+    def write(conn):
+        rename(conn, two_providers[0], 'first')
+        return db_engine.Unchanged('nothing to do')
+
+    assert database.write(write) == 'nothing to do'
+    assert names(database) == ['one', 'two']

@@ -48,7 +48,8 @@ def _replace(conn, uuid, uuids, generation):
         provider = sub.claim_provider(conn, uuid, generation)
     else:
         provider = sub.get_provider(conn, uuid, for_update=True)
-    provider.set_aggregates(conn, uuids, increment_generation=checked)
+    provider.set_aggregates(conn, uuids, increment_generation=checked,
+                            last=True)
     return provider
 
 

@@ -93,7 +93,8 @@ class Inventories(api.Resource):
             provider = _claim(conn, uuid,
                               data['resource_provider_generation'])
             _check_capacity(req, uuid, wanted, 'update')
-            return provider, inv_obj.replace_all(conn, provider, wanted)
+            return provider, inv_obj.replace_all(conn, provider, wanted,
+                                                 last=True)
 
         try:
             provider, inventories = self.db.write(_replace)
@@ -136,7 +137,7 @@ class Inventories(api.Resource):
     def on_delete(self, req, resp, uuid):
         def _delete_all(conn):
             provider = _provider(conn, uuid, for_update=True)
-            inv_obj.replace_all(conn, provider, [])
+            inv_obj.replace_all(conn, provider, [], last=True)
 
         self.db.write(_delete_all)
         jsonio.no_content(resp)

@@ -113,7 +113,7 @@ def _set_traits(conn, uuid, names, generation):
     if wanted == current:
         provider.generation = generation
         return db_engine.Unchanged((provider, sorted(found)))
-    provider.set_traits(conn, wanted, current)
+    provider.set_traits(conn, wanted, current, last=True)
     return provider, sorted(found)
 
 

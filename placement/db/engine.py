@@ -29,7 +29,9 @@ On PostgreSQL, write transactions also run on that autocommit pool with
 their ``BEGIN`` sent in the same round trip as their first statement
 (psycopg2 would send it on its own) and an explicit ``COMMIT`` or
 ``ROLLBACK`` at the end; a connection is never given back to the pool
-inside a transaction.
+inside a transaction.  A statement executed with ``sql.execute_last``
+carries the ``COMMIT`` along (or, alone in its transaction, runs without
+one), so a write of N statements costs N round trips.
 """
 
 import logging
@@ -40,6 +42,7 @@ import time
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc as sa_exc
+from sqlalchemy.engine import interfaces as sa_interfaces
 
 from placement import errors
 
@@ -121,24 +124,54 @@ def _ping_when_idle(engine):
             raise sa_exc.DisconnectionError(str(error)) from error
 
 
-# conn.info key: a PostgreSQL write transaction whose BEGIN is still to
-# be sent (with the next statement), or has been sent.
+# conn.info key: the state of a PostgreSQL write transaction: its BEGIN
+# still to be sent (with the next statement), sent, sent with a last
+# statement and COMMIT, or committed that way.
 _TX = 'placement_piggyback_tx'
 _PENDING, _OPEN = 'pending', 'open'
+_COMMITTING, _COMMITTED = 'committing', 'committed'
 _BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
+_INSERTMANYVALUES = sa_interfaces.ExecuteStyle.INSERTMANYVALUES
+# Execution option of a transaction's last statement (``execute_last``).
+LAST = 'placement_last_statement'
+
+
+def _one_insert_statement(conn, context):
+    return (context is not None
+            and context.execute_style is _INSERTMANYVALUES
+            and len(context.compiled_parameters)
+            <= conn.dialect.insertmanyvalues_page_size)
 
 
 def _postgresql_setup(engine):
     @event.listens_for(engine, 'before_cursor_execute', retval=True)
     def _begin_with_first_statement(conn, cursor, statement, parameters,
-                                    _context, executemany):
-        if conn.info.get(_TX) == _PENDING:
+                                    context, executemany):
+        state = conn.info.get(_TX)
+        if state not in (_PENDING, _OPEN):
+            return statement, parameters
+        # A multi-row INSERT that SQLAlchemy sends as one statement.
+        if executemany and _one_insert_statement(conn, context):
+            executemany = False
+        if (not executemany and context is not None
+                and context.execution_options.get(LAST)):
+            # A lone statement needs no transaction at all.
+            if state == _OPEN:
+                statement = statement + '; COMMIT'
+            conn.info[_TX] = _COMMITTING
+        elif state == _PENDING:
             conn.info[_TX] = _OPEN
             if executemany:
                 cursor.execute(_BEGIN)
             else:
                 statement = _BEGIN + '; ' + statement
         return statement, parameters
+
+    @event.listens_for(engine, 'after_cursor_execute')
+    def _committed(conn, _cursor, _statement, _parameters, _context,
+                   _executemany):
+        if conn.info.get(_TX) == _COMMITTING:
+            conn.info[_TX] = _COMMITTED
 
     @event.listens_for(engine, 'reset')
     def _on_reset(dbapi_conn, record, _state):
@@ -279,7 +312,7 @@ class Database:
             try:
                 result = _outcome(fn(conn, *args, **kwargs))
             except BaseException:
-                if conn.info.pop(_TX, None) == _OPEN:
+                if conn.info.pop(_TX, None) in (_OPEN, _COMMITTING):
                     try:
                         conn.exec_driver_sql('ROLLBACK')
                     except Exception:

@@ -5,6 +5,8 @@ import re
 
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from placement.db import engine
+
 
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
@@ -17,6 +19,19 @@ def utcnow_as_stored(conn):
     if conn.dialect.name in ('mysql', 'mariadb'):
         now = now.replace(microsecond=0)
     return now
+
+
+def execute(conn, statement, params=None, last=False):
+    """``conn.execute``; with ``last``, as the last statement of the write
+    transaction: nothing may run after it.  On PostgreSQL the last
+    statement travels with the COMMIT, saving a round trip, and its result
+    (rows, rowcount) is then not available -- except when it is the
+    transaction's only statement: it runs alone, without BEGIN and
+    COMMIT, and its result is returned."""
+    if not last:
+        return conn.execute(statement, params)
+    return conn.execute(statement, params,
+                        execution_options={engine.LAST: True})
 
 
 def insert_ignore(conn, table, rows, index_elements):

@@ -28,7 +28,8 @@ _NAMED_OR_MEMBER = sa.union_all(
 _REMOVE_FROM_PROVIDER = sa.delete(RPA).where(
     RPA.c.resource_provider_id == sa.bindparam('provider_id'),
     RPA.c.aggregate_id.in_(sa.bindparam('aggregate_ids', expanding=True)))
-_ADD_TO_PROVIDER = sa.insert(RPA)
+# inline: no primary key read back (it can travel with the COMMIT).
+_ADD_TO_PROVIDER = sa.insert(RPA).inline()
 
 
 def ids_by_uuid(conn, uuids):
@@ -49,8 +50,9 @@ def _create(conn, uuids):
     return ids_by_uuid(conn, uuids)
 
 
-def replace(conn, provider_id, uuids):
-    """Make ``uuids`` exactly the aggregates of the provider."""
+def replace(conn, provider_id, uuids, last=False):
+    """Make ``uuids`` exactly the aggregates of the provider; ``last``:
+    this is the transaction's last work (``sql.execute``)."""
     uuids = set(uuids)
     # One query answers both "which of these exist" and "which does the
     # provider have now"; only aggregates never seen before need more.
@@ -64,12 +66,13 @@ def replace(conn, provider_id, uuids):
             uuids.discard(agg_uuid)
     wanted.update(_create(conn, uuids).values())
     gone = current - wanted
-    if gone:
-        conn.execute(_REMOVE_FROM_PROVIDER, {'provider_id': provider_id,
-                                             'aggregate_ids': sorted(gone)})
     new = wanted - current
+    if gone:
+        sql.execute(conn, _REMOVE_FROM_PROVIDER, {
+            'provider_id': provider_id, 'aggregate_ids': sorted(gone)},
+            last=last and not new)
     if new:
         now = sql.utcnow()
-        conn.execute(_ADD_TO_PROVIDER, [
+        sql.execute(conn, _ADD_TO_PROVIDER, [
             {'resource_provider_id': provider_id, 'aggregate_id': a,
-             'created_at': now} for a in sorted(new)])
+             'created_at': now} for a in sorted(new)], last=last)

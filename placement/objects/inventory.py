@@ -119,7 +119,8 @@ _LIST_FOR_PROVIDER = _select(sa.bindparam('provider_id')).order_by(
     INV.c.resource_class_id)
 _CLASS_IDS_FOR_PROVIDER = sa.select(INV.c.resource_class_id).where(
     INV.c.resource_provider_id == sa.bindparam('provider_id'))
-_INSERT = sa.insert(INV)
+# inline: no primary key read back (it can travel with the COMMIT).
+_INSERT = sa.insert(INV).inline()
 # The SET clause comes from the parameters given (the FIELDS).
 _UPDATE = sa.update(INV).where(
     INV.c.resource_provider_id == sa.bindparam('provider_id'),
@@ -188,10 +189,14 @@ def _insert(conn, provider, class_id, inv):
     conn.execute(_INSERT, _row(provider, class_id, inv))
 
 
-def _update(conn, provider, class_id, inv, now=None):
-    return conn.execute(_UPDATE, dict(
-        inv.values(), provider_id=provider.id, class_id=class_id,
-        updated_at=now or sql.utcnow())).rowcount
+def _update_params(provider, class_id, inv, now):
+    return dict(inv.values(), provider_id=provider.id, class_id=class_id,
+                updated_at=now)
+
+
+def _update(conn, provider, class_id, inv):
+    return conn.execute(_UPDATE, _update_params(
+        provider, class_id, inv, sql.utcnow())).rowcount
 
 
 def add(conn, provider, inv):
@@ -236,11 +241,12 @@ def delete(conn, provider, class_name):
         raise errors.InventoryNotFound(resource_class=class_name)
 
 
-def replace_all(conn, provider, inventories):
+def replace_all(conn, provider, inventories, last=False):
     """Make ``inventories`` the provider's whole inventory: update the
     classes it keeps, add new ones, remove the others (refusing to remove
     any that has allocations).  Raises ResourceClassNotFound or
-    InventoryInUse."""
+    InventoryInUse.  ``last``: this is the transaction's last work
+    (``sql.execute``)."""
     wanted_ids = resource_class.ids_for_names(
         conn, [inv.resource_class for inv in inventories], for_share=True)
     by_id = {wanted_ids[inv.resource_class]: inv for inv in inventories}
@@ -249,25 +255,28 @@ def replace_all(conn, provider, inventories):
                                {'provider_id': provider.id}).scalars())
     removed = sorted(current - set(by_id))
     _refuse_removal_in_use(conn, provider, removed)
-    if removed:
-        conn.execute(sa.delete(INV).where(
-            INV.c.resource_provider_id == provider.id,
-            INV.c.resource_class_id.in_(removed)))
-    added, result = [], []
-    for class_id, inv in sorted(by_id.items()):
-        if class_id in current:
-            now = sql.utcnow_as_stored(conn)
-            _update(conn, provider, class_id, inv, now)
-            # What a read would now find (every record kept is rewritten).
-            result.append(dataclasses.replace(inv, updated_at=now))
-        else:
-            row = _row(provider, class_id, inv, sql.utcnow_as_stored(conn))
-            added.append(row)
-            result.append(dataclasses.replace(
-                inv, created_at=row['created_at']))
-    if added:
-        conn.execute(_INSERT, added)
+    # Usage does not change here: compare it with the new capacities now.
     _warn_over_capacity(conn, provider, {
         class_id: inv for class_id, inv in by_id.items()
         if class_id in current})
+    now = sql.utcnow_as_stored(conn)
+    writes, added, result = [], [], []
+    if removed:
+        writes.append((sa.delete(INV).where(
+            INV.c.resource_provider_id == provider.id,
+            INV.c.resource_class_id.in_(removed)), None))
+    for class_id, inv in sorted(by_id.items()):
+        if class_id in current:
+            writes.append((_UPDATE, _update_params(provider, class_id, inv,
+                                                   now)))
+            # What a read would now find (every record kept is rewritten).
+            result.append(dataclasses.replace(inv, updated_at=now))
+        else:
+            added.append(_row(provider, class_id, inv, now))
+            result.append(dataclasses.replace(inv, created_at=now))
+    if added:
+        writes.append((_INSERT, added))
+    for number, (statement, params) in enumerate(writes, 1):
+        sql.execute(conn, statement, params,
+                    last=last and number == len(writes))
     return result

@@ -65,19 +65,22 @@ class ResourceProvider:
             raise errors.ConcurrentUpdateDetected()
         self.generation += 1
 
-    def set_aggregates(self, conn, aggregate_uuids, increment_generation):
+    def set_aggregates(self, conn, aggregate_uuids, increment_generation,
+                       last=False):
         """Replace the provider's aggregates.  With
         ``increment_generation`` (microversion 1.19 on) the generation is
-        compared and bumped in the same transaction first."""
+        compared and bumped in the same transaction first.  ``last``: this
+        is the last work of the transaction (``sql.execute``)."""
         if increment_generation:
             self.increment_generation(conn)
-        aggregate.replace(conn, self.id, aggregate_uuids)
+        aggregate.replace(conn, self.id, aggregate_uuids, last)
 
-    def set_traits(self, conn, trait_ids, current=None):
+    def set_traits(self, conn, trait_ids, current=None, last=False):
         """Replace the provider's traits, bumping the generation first.
-        ``current``: the trait ids the caller just read, if it did."""
+        ``current``: the trait ids the caller just read, if it did;
+        ``last`` as for ``set_aggregates``."""
         self.increment_generation(conn)
-        trait.replace_for_provider(conn, self.id, trait_ids, current)
+        trait.replace_for_provider(conn, self.id, trait_ids, current, last)
 
 
 normalize_uuid = uuids.normalize
@@ -280,8 +283,10 @@ def create(conn, uuid, name, parent_uuid=None):
     now = sql.utcnow_as_stored(conn)
     try:
         if parent is None and conn.dialect.name == 'postgresql':
-            new_id = conn.execute(_INSERT_ROOT_POSTGRESQL, {
-                'uuid': uuid, 'name': name, 'now': now}).scalar_one()
+            # The transaction's only statement: it runs alone.
+            new_id = sql.execute(conn, _INSERT_ROOT_POSTGRESQL, {
+                'uuid': uuid, 'name': name, 'now': now}, last=True
+            ).scalar_one()
         else:
             new_id = conn.execute(_INSERT, {
                 'uuid': uuid, 'name': name, 'generation': 0,

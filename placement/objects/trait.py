@@ -33,7 +33,8 @@ _IDS_FOR_PROVIDER = sa.select(RPT.c.trait_id).where(
 _REMOVE_FROM_PROVIDER = sa.delete(RPT).where(
     RPT.c.resource_provider_id == sa.bindparam('provider_id'),
     RPT.c.trait_id.in_(sa.bindparam('trait_ids', expanding=True)))
-_ADD_TO_PROVIDER = sa.insert(RPT)
+# inline: no primary key read back (it can travel with the COMMIT).
+_ADD_TO_PROVIDER = sa.insert(RPT).inline()
 
 
 def sync_standard(conn):
@@ -163,20 +164,23 @@ def ids_for_provider(conn, provider_id):
         _IDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
-def replace_for_provider(conn, provider_id, trait_ids, current=None):
+def replace_for_provider(conn, provider_id, trait_ids, current=None,
+                         last=False):
     """Make ``trait_ids`` exactly the provider's traits.  ``current`` is
     the provider's trait ids when the caller has just read them (under
-    the provider's row lock)."""
+    the provider's row lock); ``last``: this is the transaction's last
+    work (``sql.execute``)."""
     if current is None:
         current = ids_for_provider(conn, provider_id)
     wanted = set(trait_ids)
     gone = current - wanted
-    if gone:
-        conn.execute(_REMOVE_FROM_PROVIDER, {'provider_id': provider_id,
-                                             'trait_ids': sorted(gone)})
     new = wanted - current
+    if gone:
+        sql.execute(conn, _REMOVE_FROM_PROVIDER, {
+            'provider_id': provider_id, 'trait_ids': sorted(gone)},
+            last=last and not new)
     if new:
         now = sql.utcnow()
-        conn.execute(_ADD_TO_PROVIDER, [
+        sql.execute(conn, _ADD_TO_PROVIDER, [
             {'resource_provider_id': provider_id, 'trait_id': t,
-             'created_at': now} for t in sorted(new)])
+             'created_at': now} for t in sorted(new)], last=last)
