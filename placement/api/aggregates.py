@@ -44,12 +44,14 @@ def _replace(conn, uuid, uuids, generation):
     """Replace the aggregates; with a ``generation`` (1.19 on) it is
     checked and bumped in the same transaction."""
     checked = generation is not None
+    current = None
     if checked:
-        provider = sub.claim_provider(conn, uuid, generation)
+        provider, current = sub.claim_provider(conn, uuid, generation,
+                                               linked='aggregates')
     else:
         provider = sub.get_provider(conn, uuid, for_update=True)
     provider.set_aggregates(conn, uuids, increment_generation=checked,
-                            last=True)
+                            last=True, current=current)
     return provider
 
 

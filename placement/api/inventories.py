@@ -46,13 +46,13 @@ def _provider(conn, uuid, for_update=False):
     return rp_obj.get_by_uuid(conn, uuid, for_update=for_update)
 
 
-def _claim(conn, uuid, generation):
+def _claim(conn, uuid, generation, linked=None):
     """The provider at ``uuid``, locked, with ``generation`` checked and
-    claimed (``resource_provider.claim``)."""
+    claimed (``resource_provider.claim``, which see for ``linked``)."""
     if rp_obj.normalize_uuid(uuid) is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
     return rp_obj.claim(conn, uuid, generation,
-                        'resource provider generation conflict')
+                        'resource provider generation conflict', linked)
 
 
 def _check_capacity(req, uuid, inventories, action):
@@ -90,11 +90,12 @@ class Inventories(api.Resource):
                   for name, fields in data['inventories'].items()]
 
         def _replace(conn):
-            provider = _claim(conn, uuid,
-                              data['resource_provider_generation'])
+            provider, current = _claim(
+                conn, uuid, data['resource_provider_generation'],
+                linked='inventories')
             _check_capacity(req, uuid, wanted, 'update')
-            return provider, inv_obj.replace_all(conn, provider, wanted,
-                                                 last=True)
+            return provider, inv_obj.replace_all(
+                conn, provider, wanted, last=True, current=current)
 
         try:
             provider, inventories = self.db.write(_replace)

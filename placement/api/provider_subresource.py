@@ -37,11 +37,12 @@ def get_provider_with_aggregates(conn, uuid):
     return rp_obj.get_with_aggregates(conn, uuid)
 
 
-def claim_provider(conn, uuid, generation):
+def claim_provider(conn, uuid, generation, linked=None):
     """The provider ``uuid`` from the URL, locked, its ``generation``
-    checked and claimed (``resource_provider.claim``)."""
+    checked and claimed (``resource_provider.claim``, which see for
+    ``linked``)."""
     _check_uuid(uuid)
-    return rp_obj.claim(conn, uuid, generation, GENERATION_CHANGED)
+    return rp_obj.claim(conn, uuid, generation, GENERATION_CHANGED, linked)
 
 
 def read_body(req, db, uuid, schema):

@@ -103,13 +103,13 @@ class Trait(api.Resource):
 def _set_traits(conn, uuid, names, generation):
     """Replace the provider's traits; the generation moves only when the
     set of traits changes."""
-    provider = sub.claim_provider(conn, uuid, generation)
+    provider, current = sub.claim_provider(conn, uuid, generation,
+                                           linked='traits')
     found = trait_obj.find_ids(conn, names, lock=True)
     missing = [name for name in dict.fromkeys(names) if name not in found]
     if missing:
         raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
     wanted = set(found.values())
-    current = trait_obj.ids_for_provider(conn, provider.id)
     if wanted == current:
         provider.generation = generation
         return db_engine.Unchanged((provider, sorted(found)))

@@ -50,21 +50,27 @@ def _create(conn, uuids):
     return ids_by_uuid(conn, uuids)
 
 
-def replace(conn, provider_id, uuids, last=False):
-    """Make ``uuids`` exactly the aggregates of the provider; ``last``:
-    this is the transaction's last work (``sql.execute``)."""
+def replace(conn, provider_id, uuids, last=False, current=None):
+    """Make ``uuids`` exactly the aggregates of the provider.  ``last``:
+    this is the transaction's last work (``sql.execute``); ``current``:
+    the provider's aggregate ids when the caller has just read them under
+    the provider's lock."""
     uuids = set(uuids)
-    # One query answers both "which of these exist" and "which does the
-    # provider have now"; only aggregates never seen before need more.
-    wanted, current = set(), set()
-    for agg_uuid, agg_id, member in conn.execute(_NAMED_OR_MEMBER, {
-            'provider_id': provider_id, 'uuids': sorted(uuids)}):
-        if member:
-            current.add(agg_id)
-        elif agg_uuid in uuids:
-            wanted.add(agg_id)
-            uuids.discard(agg_uuid)
-    wanted.update(_create(conn, uuids).values())
+    if current is None:
+        # One query answers both "which of these exist" and "which does
+        # the provider have now".
+        current, known = set(), {}
+        for agg_uuid, agg_id, member in conn.execute(_NAMED_OR_MEMBER, {
+                'provider_id': provider_id, 'uuids': sorted(uuids)}):
+            if member:
+                current.add(agg_id)
+            else:
+                known[agg_uuid] = agg_id
+    else:
+        known = ids_by_uuid(conn, uuids)
+    wanted = {known[u] for u in uuids if u in known}
+    # Only aggregates never seen before need more.
+    wanted.update(_create(conn, uuids - set(known)).values())
     gone = current - wanted
     new = wanted - current
     if gone:

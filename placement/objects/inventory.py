@@ -241,18 +241,20 @@ def delete(conn, provider, class_name):
         raise errors.InventoryNotFound(resource_class=class_name)
 
 
-def replace_all(conn, provider, inventories, last=False):
+def replace_all(conn, provider, inventories, last=False, current=None):
     """Make ``inventories`` the provider's whole inventory: update the
     classes it keeps, add new ones, remove the others (refusing to remove
     any that has allocations).  Raises ResourceClassNotFound or
     InventoryInUse.  ``last``: this is the transaction's last work
-    (``sql.execute``)."""
+    (``sql.execute``); ``current``: the provider's inventory class ids
+    when the caller has just read them under the provider's lock."""
     wanted_ids = resource_class.ids_for_names(
         conn, [inv.resource_class for inv in inventories], for_share=True)
     by_id = {wanted_ids[inv.resource_class]: inv for inv in inventories}
     provider.increment_generation(conn)
-    current = set(conn.execute(_CLASS_IDS_FOR_PROVIDER,
-                               {'provider_id': provider.id}).scalars())
+    if current is None:
+        current = set(conn.execute(_CLASS_IDS_FOR_PROVIDER,
+                                   {'provider_id': provider.id}).scalars())
     removed = sorted(current - set(by_id))
     _refuse_removal_in_use(conn, provider, removed)
     # Usage does not change here: compare it with the new capacities now.

@@ -66,14 +66,16 @@ class ResourceProvider:
         self.generation += 1
 
     def set_aggregates(self, conn, aggregate_uuids, increment_generation,
-                       last=False):
+                       last=False, current=None):
         """Replace the provider's aggregates.  With
         ``increment_generation`` (microversion 1.19 on) the generation is
         compared and bumped in the same transaction first.  ``last``: this
-        is the last work of the transaction (``sql.execute``)."""
+        is the last work of the transaction (``sql.execute``); ``current``:
+        the aggregate ids the caller just read under the lock, if it
+        did."""
         if increment_generation:
             self.increment_generation(conn)
-        aggregate.replace(conn, self.id, aggregate_uuids, last)
+        aggregate.replace(conn, self.id, aggregate_uuids, last, current)
 
     def set_traits(self, conn, trait_ids, current=None, last=False):
         """Replace the provider's traits, bumping the generation first.
@@ -105,6 +107,7 @@ def _from_row(row):
 
 assert [c.name for c in _select().selected_columns] == \
     [f.name for f in dataclasses.fields(ResourceProvider)][:-1]
+_FIELDS = len(_select().selected_columns)
 
 
 # Statements of the hot paths, built once: building a statement costs
@@ -202,39 +205,73 @@ _CLAIMED = (
     .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
     .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
     .cte('claimed'))
-_CLAIM_POSTGRESQL = (
-    sa.select(*_select().selected_columns,
-              _CLAIMED.c.generation.label('claimed_generation'),
-              _CLAIMED.c.updated_at.label('claimed_updated_at'))
-    .select_from(RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
-                 .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
-                 .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
-    .where(RP.c.uuid == sa.bindparam('rp_uuid')))
+# What a claim can also read, in the same statement on PostgreSQL: the
+# provider's current traits, aggregates or inventory classes (ids).
+_LINKED = {
+    'traits': tables.resource_provider_traits.c.trait_id,
+    'aggregates': tables.resource_provider_aggregates.c.aggregate_id,
+    'inventories': tables.inventories.c.resource_class_id,
+}
 
 
-def claim(conn, uuid, generation, conflict_message=None):
+def _claim_statement(linked_column):
+    columns = [*_select().selected_columns,
+               _CLAIMED.c.generation.label('claimed_generation'),
+               _CLAIMED.c.updated_at.label('claimed_updated_at')]
+    joins = (RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
+             .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
+             .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
+    if linked_column is not None:
+        link = linked_column.table
+        columns.append(linked_column)
+        joins = joins.outerjoin(
+            link, link.c.resource_provider_id == _CLAIMED.c.id)
+    return (sa.select(*columns).select_from(joins)
+            .where(RP.c.uuid == sa.bindparam('rp_uuid')))
+
+
+_CLAIM_POSTGRESQL = {name: _claim_statement(column)
+                     for name, column in _LINKED.items()}
+_CLAIM_POSTGRESQL[None] = _claim_statement(None)
+
+
+def _linked_ids(conn, provider_id, linked):
+    column = _LINKED[linked]
+    return set(conn.execute(sa.select(column).where(
+        column.table.c.resource_provider_id == provider_id)).scalars())
+
+
+def claim(conn, uuid, generation, conflict_message=None, linked=None):
     """Lock the provider at ``uuid`` for this transaction, check that its
     generation is ``generation`` and increment it (see the module's
     docstring).  Raises ResourceProviderNotFound, or
-    ConcurrentUpdateDetected (with ``conflict_message``)."""
+    ConcurrentUpdateDetected (with ``conflict_message``).
+
+    With ``linked`` ('traits', 'aggregates' or 'inventories') the answer
+    is (provider, the ids of its current traits, aggregates or inventory
+    resource classes), read under the lock.
+    """
     if conn.dialect.name == 'postgresql':
-        row = conn.execute(_CLAIM_POSTGRESQL, {
+        rows = conn.execute(_CLAIM_POSTGRESQL[linked], {
             'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow()
-        }).first()
-        if row is None:
+        }).all()
+        if not rows:
             raise errors.ResourceProviderNotFound(uuid=uuid)
+        row = rows[0]
         if row.claimed_generation is None:
             raise errors.ConcurrentUpdateDetected(conflict_message)
-        provider = ResourceProvider(*row[:-2])
+        provider = ResourceProvider(*row[:_FIELDS])
         provider.generation = row.claimed_generation
         provider.updated_at = row.claimed_updated_at
+        current = {r[-1] for r in rows if r[-1] is not None}
     else:
         provider = get_by_uuid(conn, uuid, for_update=True)
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
         provider.increment_generation(conn)
+        current = linked and _linked_ids(conn, provider.id, linked)
     provider.claimed = True
-    return provider
+    return (provider, current) if linked else provider
 
 
 # A new root provider is its own root.  PostgreSQL takes the id from the
