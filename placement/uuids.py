@@ -6,13 +6,19 @@ any case, with or without dashes, optionally in braces or behind a
 dashed form.
 """
 
+import re
 import uuid
+
+_CANONICAL = re.compile(
+    r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
 
 def normalize(value):
     """The canonical form of ``value``, or None when it is no uuid."""
     if not isinstance(value, str):
         return None
+    if _CANONICAL.fullmatch(value):
+        return value
     plain = (value.replace('urn:', '').replace('uuid:', '').strip('{}')
              .replace('-', '').lower())
     if len(plain) != 32:

@@ -105,15 +105,22 @@ def _set_traits(conn, uuid, names, generation):
     set of traits changes."""
     provider, current = sub.claim_provider(conn, uuid, generation,
                                            linked='traits')
-    found = trait_obj.find_ids(conn, names, lock=True)
-    missing = [name for name in dict.fromkeys(names) if name not in found]
+    have = {name: trait_id for trait_id, name in current.items()}
+    names = list(dict.fromkeys(names))
+    # Only traits the provider does not have yet need looking up (and
+    # locking against a concurrent delete).
+    found = trait_obj.find_ids(
+        conn, [name for name in names if name not in have], lock=True)
+    missing = [name for name in names
+               if name not in have and name not in found]
     if missing:
         raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
+    found.update((name, have[name]) for name in names if name in have)
     wanted = set(found.values())
-    if wanted == current:
+    if wanted == set(current):
         provider.generation = generation
         return db_engine.Unchanged((provider, sorted(found)))
-    provider.set_traits(conn, wanted, current, last=True)
+    provider.set_traits(conn, wanted, set(current), last=True)
     return provider, sorted(found)
 
 

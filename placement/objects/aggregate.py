@@ -53,8 +53,8 @@ def _create(conn, uuids):
 def replace(conn, provider_id, uuids, last=False, current=None):
     """Make ``uuids`` exactly the aggregates of the provider.  ``last``:
     this is the transaction's last work (``sql.execute``); ``current``:
-    the provider's aggregate ids when the caller has just read them under
-    the provider's lock."""
+    the provider's aggregates ({id: uuid}) when the caller has just read
+    them under the provider's lock."""
     uuids = set(uuids)
     if current is None:
         # One query answers both "which of these exist" and "which does
@@ -67,7 +67,9 @@ def replace(conn, provider_id, uuids, last=False, current=None):
             else:
                 known[agg_uuid] = agg_id
     else:
-        known = ids_by_uuid(conn, uuids)
+        known = {agg_uuid: agg_id for agg_id, agg_uuid in current.items()}
+        known.update(ids_by_uuid(conn, uuids - set(known)))
+        current = set(current)
     wanted = {known[u] for u in uuids if u in known}
     # Only aggregates never seen before need more.
     wanted.update(_create(conn, uuids - set(known)).values())

@@ -253,8 +253,9 @@ def replace_all(conn, provider, inventories, last=False, current=None):
     by_id = {wanted_ids[inv.resource_class]: inv for inv in inventories}
     provider.increment_generation(conn)
     if current is None:
-        current = set(conn.execute(_CLASS_IDS_FOR_PROVIDER,
-                                   {'provider_id': provider.id}).scalars())
+        current = conn.execute(_CLASS_IDS_FOR_PROVIDER,
+                               {'provider_id': provider.id}).scalars()
+    current = set(current)
     removed = sorted(current - set(by_id))
     _refuse_removal_in_use(conn, provider, removed)
     # Usage does not change here: compare it with the new capacities now.

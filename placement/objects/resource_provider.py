@@ -71,8 +71,8 @@ class ResourceProvider:
         ``increment_generation`` (microversion 1.19 on) the generation is
         compared and bumped in the same transaction first.  ``last``: this
         is the last work of the transaction (``sql.execute``); ``current``:
-        the aggregate ids the caller just read under the lock, if it
-        did."""
+        the aggregates ({id: uuid}) the caller just read under the lock,
+        if it did."""
         if increment_generation:
             self.increment_generation(conn)
         aggregate.replace(conn, self.id, aggregate_uuids, last, current)
@@ -152,52 +152,92 @@ def find_by_uuid(conn, uuid, for_update=False):
     return _from_row(row) if row is not None else None
 
 
-def _select_with_linked(value, link, link_column):
-    """A statement reading the provider whose uuid is ``:rp_uuid`` with
-    each ``value`` (a column of a table keyed by ``id``) that the
-    table ``link`` associates with it through ``link.c[link_column]``:
-    one row per value, or one row with a NULL value when there is none."""
-    target = value.table
-    return (sa.select(*_select().selected_columns, value)
-            .select_from(
-                RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
-                .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
-                .outerjoin(link, link.c.resource_provider_id == RP.c.id)
-                .outerjoin(target, target.c.id == link.c[link_column]))
-            .where(RP.c.uuid == sa.bindparam('rp_uuid')))
+# What a provider is linked to: (the link table's column holding the
+# linked row's id, the column naming that row or None).
+_LINKS = {
+    'traits': (tables.resource_provider_traits.c.trait_id,
+               tables.traits.c.name),
+    'aggregates': (tables.resource_provider_aggregates.c.aggregate_id,
+                   tables.placement_aggregates.c.uuid),
+    'inventories': (tables.inventories.c.resource_class_id, None),
+}
 
 
-def _get_with_linked(conn, statement, uuid):
-    rows = conn.execute(statement, {'rp_uuid': uuid}).all()
-    if not rows:
+def _nulls(*types):
+    return [sa.cast(sa.null(), t) for t in types]
+
+
+# The (id, name) columns a provider row carries, empty, in a UNION ALL
+# with linked rows.
+_NO_LINK = (sa.Integer, sa.String)
+
+
+def _linked_select(kind, provider_id, *padding):
+    """(padding..., id, name) of what ``kind`` links to the provider
+    ``provider_id``; the padding lets it follow a provider row in a
+    UNION ALL (a row per linked value, without the provider's columns
+    repeated on each)."""
+    link_id, name = _LINKS[kind]
+    link = link_id.table
+    if name is None:
+        return (sa.select(*padding, link_id, sa.cast(sa.null(), sa.String))
+                .where(link.c.resource_provider_id == provider_id))
+    return (sa.select(*padding, link_id, name)
+            .select_from(link.join(name.table, name.table.c.id == link_id))
+            .where(link.c.resource_provider_id == provider_id))
+
+
+def _with_linked_statement(kind):
+    provider = _select().where(RP.c.uuid == sa.bindparam('rp_uuid'))
+    by_uuid = (sa.select(RP.c.id).where(RP.c.uuid == sa.bindparam('rp_uuid'))
+               .scalar_subquery())
+    return sa.union_all(
+        provider.add_columns(*_nulls(*_NO_LINK)),
+        _linked_select(kind, by_uuid, *_nulls(
+            *(c.type for c in provider.selected_columns))))
+
+
+_WITH_LINKED = {kind: _with_linked_statement(kind)
+                for kind in ('traits', 'aggregates')}
+
+
+def _split_linked(rows):
+    """(the provider row, {linked id: name}) of a provider row and the
+    linked rows a UNION ALL statement above answered, in any order."""
+    provider, linked = None, {}
+    for row in rows:
+        if row[0] is not None:
+            provider = row
+        else:
+            linked[row[-2]] = row[-1]
+    return provider, linked
+
+
+def _get_with_linked(conn, kind, uuid):
+    row, linked = _split_linked(
+        conn.execute(_WITH_LINKED[kind], {'rp_uuid': uuid}).all())
+    if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    return (ResourceProvider(*rows[0][:-1]),
-            sorted(row[-1] for row in rows if row[-1] is not None))
-
-
-_WITH_TRAIT_NAMES = _select_with_linked(
-    tables.traits.c.name, tables.resource_provider_traits, 'trait_id')
-_WITH_AGGREGATE_UUIDS = _select_with_linked(
-    tables.placement_aggregates.c.uuid, tables.resource_provider_aggregates,
-    'aggregate_id')
+    return ResourceProvider(*row[:_FIELDS]), sorted(linked.values())
 
 
 def get_with_traits(conn, uuid):
     """(provider, sorted trait names), in one query; raises
     ResourceProviderNotFound."""
-    return _get_with_linked(conn, _WITH_TRAIT_NAMES, uuid)
+    return _get_with_linked(conn, 'traits', uuid)
 
 
 def get_with_aggregates(conn, uuid):
     """(provider, sorted aggregate uuids), in one query; raises
     ResourceProviderNotFound."""
-    return _get_with_linked(conn, _WITH_AGGREGATE_UUIDS, uuid)
+    return _get_with_linked(conn, 'aggregates', uuid)
 
 
 # PostgreSQL claims in one round trip: the UPDATE (a data-modifying CTE,
 # which waits for the row lock and re-checks the generation on the
 # latest row version) and a read of the provider that tells "no such
-# provider" (no row) from "another generation" (no claimed row).
+# provider" (no row) from "another generation" (no claimed row), and of
+# what is linked to it when asked.
 _CLAIMED = (
     sa.update(RP)
     .where(RP.c.uuid == sa.bindparam('rp_uuid'),
@@ -205,40 +245,32 @@ _CLAIMED = (
     .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
     .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
     .cte('claimed'))
-# What a claim can also read, in the same statement on PostgreSQL: the
-# provider's current traits, aggregates or inventory classes (ids).
-_LINKED = {
-    'traits': tables.resource_provider_traits.c.trait_id,
-    'aggregates': tables.resource_provider_aggregates.c.aggregate_id,
-    'inventories': tables.inventories.c.resource_class_id,
-}
 
 
-def _claim_statement(linked_column):
-    columns = [*_select().selected_columns,
-               _CLAIMED.c.generation.label('claimed_generation'),
-               _CLAIMED.c.updated_at.label('claimed_updated_at')]
-    joins = (RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
-             .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
-             .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
-    if linked_column is not None:
-        link = linked_column.table
-        columns.append(linked_column)
-        joins = joins.outerjoin(
-            link, link.c.resource_provider_id == _CLAIMED.c.id)
-    return (sa.select(*columns).select_from(joins)
-            .where(RP.c.uuid == sa.bindparam('rp_uuid')))
+def _claim_statement(kind):
+    provider = (
+        sa.select(*_select().selected_columns,
+                  _CLAIMED.c.generation.label('claimed_generation'),
+                  _CLAIMED.c.updated_at.label('claimed_updated_at'))
+        .select_from(
+            RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
+            .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
+            .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
+        .where(RP.c.uuid == sa.bindparam('rp_uuid')))
+    if kind is None:
+        return provider
+    return sa.union_all(
+        provider.add_columns(*_nulls(*_NO_LINK)),
+        _linked_select(kind, _CLAIMED.c.id, *_nulls(
+            *(c.type for c in provider.selected_columns))))
 
 
-_CLAIM_POSTGRESQL = {name: _claim_statement(column)
-                     for name, column in _LINKED.items()}
-_CLAIM_POSTGRESQL[None] = _claim_statement(None)
+_CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
+                     for kind in (None, *_LINKS)}
 
 
-def _linked_ids(conn, provider_id, linked):
-    column = _LINKED[linked]
-    return set(conn.execute(sa.select(column).where(
-        column.table.c.resource_provider_id == provider_id)).scalars())
+def _linked(conn, provider_id, kind):
+    return dict(conn.execute(_linked_select(kind, provider_id)).all())
 
 
 def claim(conn, uuid, generation, conflict_message=None, linked=None):
@@ -248,28 +280,28 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
     ConcurrentUpdateDetected (with ``conflict_message``).
 
     With ``linked`` ('traits', 'aggregates' or 'inventories') the answer
-    is (provider, the ids of its current traits, aggregates or inventory
-    resource classes), read under the lock.
+    is (provider, {id: name} of its current traits or aggregates, or
+    {resource class id: None} of its inventories), read under the lock.
     """
     if conn.dialect.name == 'postgresql':
         rows = conn.execute(_CLAIM_POSTGRESQL[linked], {
             'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow()
         }).all()
-        if not rows:
+        row, current = _split_linked(rows) if linked else (
+            rows[0] if rows else None, None)
+        if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
-        row = rows[0]
         if row.claimed_generation is None:
             raise errors.ConcurrentUpdateDetected(conflict_message)
         provider = ResourceProvider(*row[:_FIELDS])
         provider.generation = row.claimed_generation
         provider.updated_at = row.claimed_updated_at
-        current = {r[-1] for r in rows if r[-1] is not None}
     else:
         provider = get_by_uuid(conn, uuid, for_update=True)
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
         provider.increment_generation(conn)
-        current = linked and _linked_ids(conn, provider.id, linked)
+        current = linked and _linked(conn, provider.id, linked)
     provider.claimed = True
     return (provider, current) if linked else provider
 
