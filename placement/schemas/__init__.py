@@ -4,8 +4,16 @@ Each module holds the schemas of one resource and a ``Versioned`` table
 choosing among them; ``validate`` and ``validate_query`` apply one with
 the format checks Placement uses (a ``uuid`` format that accepts the
 dashed and the plain hex forms).
+
+jsonschema (Draft 4, as OpenStack Placement uses it) is the reference and
+writes every error message.  A document it would accept is first checked
+by the same schema compiled to Python by fastjsonschema, which is tens
+of times faster on long lists; only when that check fails (or cannot
+decide, see ``_fast_path_applies``) does jsonschema look at the document.
+tests/test_schemas.py holds the two to agreeing on every schema here.
 """
 
+import fastjsonschema
 import jsonschema
 
 from placement import errors
@@ -22,27 +30,56 @@ def _is_uuid(value):
 _validators = {}
 
 
-def _validator(schema):
+def _validators_for(schema):
+    """(compiled check or None, jsonschema validator) of ``schema``."""
     # Schemas are module constants; keep a reference so ids stay unique.
     entry = _validators.get(id(schema))
     if entry is None:
-        entry = (jsonschema.Draft4Validator(
+        try:
+            fast = fastjsonschema.compile(
+                schema, formats={'uuid': _is_uuid})
+        except fastjsonschema.JsonSchemaDefinitionException:
+            fast = None
+        entry = (fast, jsonschema.Draft4Validator(
             schema, format_checker=_format_checker), schema)
         _validators[id(schema)] = entry
-    return entry[0]
+    return entry[:2]
+
+
+def _fast_path_applies(data):
+    """False when ``data`` holds a float with an integral value: Draft 4
+    does not count 8.0 as an integer, the compiled check does."""
+    if isinstance(data, float):
+        return not data.is_integer()
+    if isinstance(data, dict):
+        return all(map(_fast_path_applies, data.values()))
+    if isinstance(data, list):
+        return all(map(_fast_path_applies, data))
+    return True
+
+
+def _check(data, schema):
+    """The jsonschema error ``data`` has against ``schema``, or None."""
+    fast, reference = _validators_for(schema)
+    if fast is not None and _fast_path_applies(data):
+        try:
+            fast(data)
+            return None
+        except fastjsonschema.JsonSchemaException:
+            pass
+    # The first error, as jsonschema's Validator.validate raises it.
+    return next(iter(reference.iter_errors(data)), None)
 
 
 def validate(data, schema):
     """Raise 400 'JSON does not validate' when ``data`` breaks ``schema``."""
-    try:
-        _validator(schema).validate(data)
-    except jsonschema.ValidationError as exc:
-        raise errors.bad_request('JSON does not validate: %s' % exc)
+    error = _check(data, schema)
+    if error is not None:
+        raise errors.bad_request('JSON does not validate: %s' % error)
 
 
 def validate_query(params, schema):
     """Raise 400 'Invalid query string parameters' for bad ``params``."""
-    try:
-        _validator(schema).validate(params)
-    except jsonschema.ValidationError as exc:
-        raise errors.bad_request('Invalid query string parameters: %s' % exc)
+    error = _check(params, schema)
+    if error is not None:
+        raise errors.bad_request('Invalid query string parameters: %s' % error)
