@@ -87,6 +87,9 @@ def cases(app, providers):
     """name -> function(i) making one request; checked for 2xx."""
     run_id = uuid.uuid4().hex[:6]
     trait_provider = providers[0]
+    alloc_provider = providers[1]
+    call(app, 'PUT', '/resource_providers/%s/inventories' % alloc_provider,
+         {'resource_provider_generation': 0, 'inventories': _INVENTORY})
     serial = itertools.count()
     return {
         'root': lambda i: call(app, 'GET', '/'),
@@ -99,6 +102,7 @@ def cases(app, providers):
         'traits-put': lambda i: _put_traits(app, trait_provider, i),
         'populate': lambda i: _populate(app, 'n-%s-%d' % (run_id,
                                                           next(serial))),
+        'claim-release': lambda i: _claim_release(app, alloc_provider),
     }
 
 
@@ -126,6 +130,21 @@ def _populate(app, name):
     return call(app, 'PUT', base + '/traits',
                 {'resource_provider_generation': generation,
                  'traits': ['HW_CPU_X86_AVX2', 'STORAGE_DISK_SSD']})
+
+
+def _claim_release(app, provider):
+    """A new consumer claims VCPU and MEMORY_MB on one provider (1.28,
+    as schedulers do), then gives them back: two requests."""
+    consumer = str(uuid.uuid4())
+    path = '/allocations/%s' % consumer
+    status, body = call(app, 'PUT', path, {
+        'allocations': {provider: {'resources': {'VCPU': 1,
+                                                 'MEMORY_MB': 512}}},
+        'project_id': 'p', 'user_id': 'u', 'consumer_generation': None,
+        'consumer_type': 'INSTANCE'})
+    if status != 204:
+        return status, body
+    return call(app, 'DELETE', path)
 
 
 def _put_traits(app, provider, i):

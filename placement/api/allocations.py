@@ -80,7 +80,7 @@ def write_allocations(db, requests, what):
     """Run ``alloc_obj.replace`` and word its failures as Placement does;
     ``what`` names the consumer(s) in messages."""
     try:
-        db.write(alloc_obj.replace, requests)
+        db.write(alloc_obj.replace, requests, last=True)
     except errors.ResourceClassNotFound as exc:
         raise errors.bad_request(
             'Unable to allocate inventory for consumer %s: %s' % (what, exc))
@@ -131,7 +131,7 @@ class ConsumerAllocations(api.Resource):
     @auth.authorize('placement:allocations:delete')
     def on_delete(self, req, resp, consumer_uuid):
         uuid = consumer_uuid_param(consumer_uuid)
-        self.db.write(alloc_obj.delete_for_consumer, uuid)
+        self.db.write(alloc_obj.delete_for_consumer, uuid, last=True)
         jsonio.no_content(resp)
 
 

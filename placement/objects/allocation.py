@@ -54,12 +54,21 @@ class ConsumerAllocations:
     consumer_type: object = ...
 
 
-def _provider_ids(conn, uuids):
+def _lock_providers(conn, uuids):
+    """{uuid: id} of the providers receiving allocations, their rows
+    locked (id order) and their generations incremented; raises
+    InvalidInput naming a provider that does not exist."""
     uuids = set(uuids)
     if not uuids:
         return {}
-    found = dict(conn.execute(sa.select(RP.c.uuid, RP.c.id)
-                              .where(RP.c.uuid.in_(uuids))).all())
+    now = sql.utcnow()
+    if conn.dialect.name == 'postgresql':
+        found = dict(conn.execute(_LOCK_AND_BUMP, {
+            'uuids': sorted(uuids), 'now': now}).all())
+    else:
+        found = dict(conn.execute(_LOCK, {'uuids': sorted(uuids)}).all())
+        if found:
+            conn.execute(_BUMP, {'ids': sorted(found.values()), 'now': now})
     for uuid in sorted(uuids - set(found)):
         raise errors.InvalidInput(
             "Allocation for resource provider '%s' that does not exist."
@@ -67,10 +76,17 @@ def _provider_ids(conn, uuids):
     return found
 
 
-def _lock_providers(conn, provider_ids):
-    if provider_ids:
-        conn.execute(sa.select(RP.c.id).where(RP.c.id.in_(provider_ids))
-                     .order_by(RP.c.id).with_for_update()).all()
+_LOCK = (sa.select(RP.c.uuid, RP.c.id)
+         .where(RP.c.uuid.in_(sa.bindparam('uuids', expanding=True)))
+         .order_by(RP.c.id).with_for_update())
+_BUMP = (sa.update(RP).where(RP.c.id.in_(sa.bindparam('ids', expanding=True)))
+         .values(generation=RP.c.generation + 1,
+                 updated_at=sa.bindparam('now')))
+# PostgreSQL: lock, bump and learn the ids in one statement.
+_LOCK_AND_BUMP = (
+    sa.update(RP).where(RP.c.uuid.in_(sa.bindparam('uuids', expanding=True)))
+    .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
+    .returning(RP.c.uuid, RP.c.id))
 
 
 def _check_generation(existing, wanted):
@@ -86,32 +102,34 @@ def _check_generation(existing, wanted):
             % (existing.generation, wanted))
 
 
-def _usage(conn, pairs):
-    """{(provider id, class id): used} for ``pairs``."""
-    if not pairs:
-        return {}
-    provider_ids = {p for p, _ in pairs}
-    rows = conn.execute(
-        sa.select(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id,
-                  sa.func.sum(ALLOC.c.used))
-        .where(ALLOC.c.resource_provider_id.in_(provider_ids))
-        .group_by(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id))
-    return {(p, c): int(used) for p, c, used in rows}
+# Each inventory of some providers with what is allocated against it,
+# read after the locks (and after this request removed its consumers'
+# old allocations).
+_INVENTORY_AND_USAGE = sa.select(
+    INV.c.resource_provider_id, INV.c.resource_class_id, INV.c.total,
+    INV.c.reserved, INV.c.min_unit, INV.c.max_unit, INV.c.step_size,
+    INV.c.allocation_ratio,
+    sa.select(sa.func.coalesce(sa.func.sum(ALLOC.c.used), 0))
+    .where(ALLOC.c.resource_provider_id == INV.c.resource_provider_id,
+           ALLOC.c.resource_class_id == INV.c.resource_class_id)
+    .scalar_subquery().label('used'),
+).where(INV.c.resource_provider_id.in_(
+    sa.bindparam('provider_ids', expanding=True)))
 
 
-def _check_capacity(conn, wanted, usage_before, provider_uuids, class_names):
+def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
     """Raise when an allocation breaks inventory rules.
 
     ``wanted`` maps (provider id, class id) to the list of amounts
-    requested.  A provider may end above capacity only if this request
-    did not add to its usage (it is reducing an existing overage).
+    requested, ``removed`` to what the request's consumers held there
+    before (already deleted).  A provider may end above capacity only if
+    this request did not add to its usage (it is reducing an overage).
     """
-    provider_ids = {p for p, _ in wanted}
+    provider_ids = sorted({p for p, _ in wanted})
     inventory = {
         (row.resource_provider_id, row.resource_class_id): row
-        for row in conn.execute(sa.select(INV).where(
-            INV.c.resource_provider_id.in_(provider_ids)))}
-    usage_after = _usage(conn, set(wanted))
+        for row in conn.execute(_INVENTORY_AND_USAGE,
+                                {'provider_ids': provider_ids})}
     for (provider_id, class_id), amounts in sorted(wanted.items()):
         rc = class_names[class_id]
         rp_uuid = provider_uuids[provider_id]
@@ -131,8 +149,9 @@ def _check_capacity(conn, wanted, usage_before, provider_uuids, class_names):
                         rc, rp_uuid, inv.min_unit, inv.max_unit,
                         inv.step_size, amount))
         capacity = int((inv.total - inv.reserved) * inv.allocation_ratio)
-        after = usage_after.get((provider_id, class_id), 0)
-        before = usage_before.get((provider_id, class_id), 0)
+        others = int(inv.used)
+        after = others + sum(amounts)
+        before = others + removed.get((provider_id, class_id), 0)
         if after > capacity and after > before:
             raise errors.InvalidInventory(
                 "Unable to create allocation for '%s' on resource provider "
@@ -140,38 +159,86 @@ def _check_capacity(conn, wanted, usage_before, provider_uuids, class_names):
                 % (rc, rp_uuid))
 
 
-def replace(conn, requests):
-    """Make each request's consumer hold exactly its allocations."""
+def _delete_old(conn, consumer_uuids):
+    """Delete the allocations of ``consumer_uuids``; {(provider id, class
+    id): amount} of what they held."""
+    removed = collections.Counter()
+    if not consumer_uuids:
+        return removed
+    params = {'uuids': sorted(consumer_uuids)}
+    if conn.dialect.name in ('postgresql', 'sqlite'):
+        rows = conn.execute(_DELETE_RETURNING, params).all()
+    else:
+        rows = conn.execute(_HELD, params).all()
+        if rows:
+            conn.execute(_DELETE, params)
+    for provider_id, class_id, used in rows:
+        removed[provider_id, class_id] += used
+    return removed
+
+
+_HELD = sa.select(
+    ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id, ALLOC.c.used
+).where(ALLOC.c.consumer_id.in_(sa.bindparam('uuids', expanding=True)))
+_DELETE = sa.delete(ALLOC).where(
+    ALLOC.c.consumer_id.in_(sa.bindparam('uuids', expanding=True)))
+_DELETE_RETURNING = _DELETE.returning(
+    ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id, ALLOC.c.used)
+# inline: no primary key read back (it can travel with the COMMIT).
+_INSERT = sa.insert(ALLOC).inline()
+
+
+def _consumer(conn, request):
+    """The request's consumer, locked, its generation checked: (consumer,
+    True) for one created now (at generation 1), (consumer, False) for
+    an existing one (its owner updated, its generation still to bump)."""
+    if request.generation is None:
+        # A new consumer, says the client: try that first.
+        try:
+            return consumer_obj.create(
+                conn, request.consumer_uuid, request.project_id,
+                request.user_id, _type(request), generation=1), True
+        except errors.ConcurrentUpdateDetected:
+            existing = consumer_obj.get(conn, request.consumer_uuid,
+                                        for_update=True)
+            if existing is None:
+                raise
+    else:
+        existing = consumer_obj.get(conn, request.consumer_uuid,
+                                    for_update=True)
+    _check_generation(existing, request.generation)
+    if existing is None:
+        return consumer_obj.create(
+            conn, request.consumer_uuid, request.project_id,
+            request.user_id, _type(request), generation=1), True
+    consumer_obj.update_owner(conn, existing, request.project_id,
+                              request.user_id, request.consumer_type)
+    return existing, False
+
+
+def _type(request):
+    return None if request.consumer_type is ... else request.consumer_type
+
+
+def replace(conn, requests, last=False):
+    """Make each request's consumer hold exactly its allocations.
+    ``last``: this is the transaction's last work (``sql.execute``)."""
     requests = sorted(requests, key=lambda r: r.consumer_uuid)
     names = {rc for r in requests for res in r.allocations.values()
              for rc in res}
     class_ids = resource_class.ids_for_names(conn, names)
-    provider_ids = _provider_ids(
+    provider_ids = _lock_providers(
         conn, {uuid for r in requests for uuid in r.allocations})
 
-    consumers = []
+    existing = []
     for request in requests:
-        existing = consumer_obj.get(conn, request.consumer_uuid,
-                                    for_update=True)
-        _check_generation(existing, request.generation)
-        if existing is None:
-            existing = consumer_obj.create(
-                conn, request.consumer_uuid, request.project_id,
-                request.user_id,
-                None if request.consumer_type is ... else
-                request.consumer_type)
-        else:
-            consumer_obj.update_owner(conn, existing, request.project_id,
-                                      request.user_id, request.consumer_type)
-        consumers.append(existing)
+        consumer, created = _consumer(conn, request)
+        if not created:
+            existing.append(consumer)
+    removed = _delete_old(conn, [c.uuid for c in existing])
+    for consumer in existing:
+        consumer.increment_generation(conn)
 
-    touched = sorted({provider_ids[u] for r in requests
-                      for u in r.allocations})
-    _lock_providers(conn, touched)
-    usage_before = _usage(conn, {(p, None) for p in touched})
-
-    uuids = [r.consumer_uuid for r in requests]
-    conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(uuids)))
     rows, wanted = [], collections.defaultdict(list)
     now = sql.utcnow()
     for request in requests:
@@ -183,29 +250,25 @@ def replace(conn, requests):
                              'consumer_id': request.consumer_uuid,
                              'resource_class_id': key[1], 'used': amount,
                              'created_at': now})
+    if wanted:
+        _check_capacity(conn, wanted, removed,
+                        {v: k for k, v in provider_ids.items()},
+                        {v: k for k, v in class_ids.items()})
+    emptied = [r.consumer_uuid for r in requests if not r.allocations]
     if rows:
-        conn.execute(sa.insert(ALLOC), rows)
-    _check_capacity(conn, wanted, usage_before,
-                    {v: k for k, v in provider_ids.items()},
-                    {v: k for k, v in class_ids.items()})
-    if touched:
-        conn.execute(sa.update(RP).where(RP.c.id.in_(touched)).values(
-            generation=RP.c.generation + 1, updated_at=now))
-    for existing in consumers:
-        existing.increment_generation(conn)
-    consumer_obj.delete_if_unused(
-        conn, [r.consumer_uuid for r in requests if not r.allocations])
+        sql.execute(conn, _INSERT, rows, last=last and not emptied)
+    consumer_obj.delete_if_unused(conn, emptied, last=last)
 
 
-def delete_for_consumer(conn, consumer_uuid):
-    """Remove every allocation of a consumer, and the consumer."""
-    consumer_obj.get(conn, consumer_uuid, for_update=True)
-    result = conn.execute(sa.delete(ALLOC).where(
-        ALLOC.c.consumer_id == consumer_uuid))
+def delete_for_consumer(conn, consumer_uuid, last=False):
+    """Remove every allocation of a consumer, and the consumer.
+    ``last``: this is the transaction's last work (``sql.execute``)."""
+    consumer_obj.lock(conn, consumer_uuid)
+    result = conn.execute(_DELETE, {'uuids': [consumer_uuid]})
     if not result.rowcount:
         raise errors.NotFound(
             "No allocations for consumer '%s'" % consumer_uuid)
-    consumer_obj.delete_if_unused(conn, [consumer_uuid])
+    consumer_obj.delete_if_unused(conn, [consumer_uuid], last=last)
 
 
 def for_consumer(conn, consumer_uuid):

@@ -8,9 +8,11 @@ types are stored once each and referred to by id.
 """
 
 import dataclasses
+import weakref
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
 
 from placement import errors
 from placement.db import sql
@@ -61,19 +63,60 @@ def _select():
                 .outerjoin(TYPES, CONSUMERS.c.consumer_type_id == TYPES.c.id)))
 
 
+_BY_UUID = _select().where(CONSUMERS.c.uuid == sa.bindparam('uuid'))
+# PostgreSQL locks the consumer's row while reading it with its names;
+# MariaDB cannot name the table to lock, so it locks in a query of its
+# own first.  SQLite's write transactions hold the whole file.
+_BY_UUID_LOCKED = _BY_UUID.with_for_update(of=CONSUMERS)
+_LOCK_BY_UUID = (sa.select(CONSUMERS.c.id)
+                 .where(CONSUMERS.c.uuid == sa.bindparam('uuid'))
+                 .with_for_update())
+
+
+def lock(conn, uuid):
+    """Lock the row of the consumer ``uuid`` (if it exists) until the
+    transaction ends."""
+    if conn.dialect.name != 'sqlite':
+        conn.execute(_LOCK_BY_UUID, {'uuid': uuid})
+
+
 def get(conn, uuid, for_update=False):
     """The consumer with ``uuid`` or None; ``for_update`` locks its row."""
-    if for_update:
-        conn.execute(sa.select(CONSUMERS.c.id)
-                     .where(CONSUMERS.c.uuid == uuid).with_for_update())
-    row = conn.execute(_select().where(CONSUMERS.c.uuid == uuid)).first()
+    params = {'uuid': uuid}
+    dialect = conn.dialect.name
+    if for_update and dialect == 'postgresql':
+        row = conn.execute(_BY_UUID_LOCKED, params).first()
+    else:
+        if for_update:
+            lock(conn, uuid)
+        row = conn.execute(_BY_UUID, params).first()
     return Consumer(**row._mapping) if row is not None else None
 
 
+# Projects, users and consumer types are never deleted, so their ids are
+# remembered per engine (a bounded number of them).
+_NAMED_IDS = weakref.WeakKeyDictionary()
+_NAMED_IDS_MAX = 10000
+
+
 def _ensure_named(conn, table, column, value):
-    sql.insert_ignore(conn, table, [{column: value}], [column])
-    return conn.execute(sa.select(table.c.id)
-                        .where(table.c[column] == value)).scalar_one()
+    cache = _NAMED_IDS.setdefault(conn.engine, {})
+    key = (table.name, value)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    query = sa.select(table.c.id).where(table.c[column] == value)
+    found = conn.execute(query).scalar()
+    if found is None:
+        sql.insert_ignore(conn, table, [{column: value}], [column])
+        found = conn.execute(query).scalar_one()
+    else:
+        # Only rows already committed are remembered: a row this
+        # transaction inserts disappears if it rolls back.
+        if len(cache) >= _NAMED_IDS_MAX:
+            cache.clear()
+        cache[key] = found
+    return found
 
 
 def project_id(conn, external_id):
@@ -88,23 +131,39 @@ def type_id(conn, name):
     return None if name is None else _ensure_named(conn, TYPES, 'name', name)
 
 
-def create(conn, uuid, project, user, consumer_type=None):
-    """A new consumer at generation 0.  Two requests creating the same
-    consumer at once: the second gets ConcurrentUpdateDetected."""
+# PostgreSQL and SQLite: a consumer that exists already (or is being
+# created by a concurrent transaction, which this one then waits for) is
+# simply not inserted, and no id comes back.
+_INSERT_NEW = {
+    name: dialect.insert(CONSUMERS).on_conflict_do_nothing(
+        index_elements=['uuid']).returning(CONSUMERS.c.id)
+    for name, dialect in (('postgresql', postgresql), ('sqlite', sqlite))}
+
+
+def create(conn, uuid, project, user, consumer_type=None, generation=0):
+    """A new consumer.  Two requests creating the same consumer at once:
+    the second gets ConcurrentUpdateDetected."""
     values = {'uuid': uuid, 'project_id': project_id(conn, project),
-              'user_id': user_id(conn, user), 'generation': 0,
+              'user_id': user_id(conn, user), 'generation': generation,
               'consumer_type_id': type_id(conn, consumer_type),
               'created_at': sql.utcnow()}
-    try:
-        with conn.begin_nested():
-            new_id = conn.execute(
-                sa.insert(CONSUMERS).values(**values)).inserted_primary_key[0]
-    except sa_exc.IntegrityError:
-        raise errors.ConcurrentUpdateDetected(
-            'consumer generation conflict - consumer %s was created by '
-            'another request' % uuid)
+    conflict = errors.ConcurrentUpdateDetected(
+        'consumer generation conflict - consumer %s was created by '
+        'another request' % uuid)
+    insert = _INSERT_NEW.get(conn.dialect.name)
+    if insert is not None:
+        new_id = conn.execute(insert, values).scalar()
+        if new_id is None:
+            raise conflict
+    else:
+        try:
+            with conn.begin_nested():
+                new_id = conn.execute(sa.insert(CONSUMERS).values(
+                    **values)).inserted_primary_key[0]
+        except sa_exc.IntegrityError:
+            raise conflict
     return Consumer(id=new_id, uuid=uuid, project_id=project, user_id=user,
-                    generation=0, consumer_type=consumer_type)
+                    generation=generation, consumer_type=consumer_type)
 
 
 def update_owner(conn, consumer, project, user, consumer_type=...):
@@ -124,12 +183,14 @@ def update_owner(conn, consumer, project, user, consumer_type=...):
                      .where(CONSUMERS.c.id == consumer.id).values(**values))
 
 
-def delete_if_unused(conn, uuids):
-    """Remove the consumers among ``uuids`` that hold no allocations."""
+def delete_if_unused(conn, uuids, last=False):
+    """Remove the consumers among ``uuids`` that hold no allocations.
+    ``last``: this is the transaction's last work (``sql.execute``)."""
     if not uuids:
         return
     alloc = tables.allocations
-    conn.execute(sa.delete(CONSUMERS).where(
+    unused = sa.delete(CONSUMERS).where(
         CONSUMERS.c.uuid.in_(list(uuids)),
         ~CONSUMERS.c.uuid.in_(sa.select(alloc.c.consumer_id)
-                              .where(alloc.c.consumer_id.in_(list(uuids))))))
+                              .where(alloc.c.consumer_id.in_(list(uuids)))))
+    sql.execute(conn, unused, last=last)
