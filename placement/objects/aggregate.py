@@ -5,6 +5,7 @@ callers normalise what clients send before it reaches this module.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from placement.db import sql
 from placement.db import tables
@@ -40,14 +41,30 @@ def ids_by_uuid(conn, uuids):
     return dict(conn.execute(_IDS_BY_UUID, {'uuids': sorted(uuids)}).all())
 
 
+# PostgreSQL and SQLite answer the ids of the aggregates an insert
+# created; one a concurrent request created meanwhile is skipped (after
+# waiting for it) and looked up.
+_INSERT_NEW = {
+    name: dialect.insert(AGG).on_conflict_do_nothing(
+        index_elements=['uuid']).returning(AGG.c.uuid, AGG.c.id)
+    for name, dialect in (('postgresql', postgresql), ('sqlite', sqlite))}
+
+
 def _create(conn, uuids):
     """{uuid: id} for ``uuids`` that were not found just now: insert them
-    (unless a concurrent request just did) and read their ids."""
+    (unless a concurrent request just did) and learn their ids."""
     if not uuids:
         return {}
-    sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
-                      ['uuid'])
-    return ids_by_uuid(conn, uuids)
+    insert = _INSERT_NEW.get(conn.dialect.name)
+    if insert is None:
+        sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
+                          ['uuid'])
+        return ids_by_uuid(conn, uuids)
+    now = sql.utcnow()
+    created = dict(conn.execute(insert, [
+        {'uuid': u, 'created_at': now} for u in sorted(uuids)]).all())
+    created.update(ids_by_uuid(conn, set(uuids) - set(created)))
+    return created
 
 
 def replace(conn, provider_id, uuids, last=False, current=None):
