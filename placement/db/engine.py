@@ -45,6 +45,7 @@ from sqlalchemy import event, exc as sa_exc
 from sqlalchemy.engine import interfaces as sa_interfaces
 
 from placement import errors
+from placement.db import prepared
 
 LOG = logging.getLogger(__name__)
 
@@ -148,11 +149,16 @@ def _postgresql_setup(engine):
     def _begin_with_first_statement(conn, cursor, statement, parameters,
                                     context, executemany):
         state = conn.info.get(_TX)
-        if state not in (_PENDING, _OPEN):
-            return statement, parameters
         # A multi-row INSERT that SQLAlchemy sends as one statement.
         if executemany and _one_insert_statement(conn, context):
             executemany = False
+        if not executemany and (state in (_PENDING, _OPEN) or (
+                context is not None
+                and context.execution_options.get(prepared.PREPARE))):
+            statement = prepared.rewrite(cursor, statement, parameters,
+                                         context, state == _OPEN)
+        if state not in (_PENDING, _OPEN):
+            return statement, parameters
         if (not executemany and context is not None
                 and context.execution_options.get(LAST)):
             # A lone statement needs no transaction at all.

@@ -63,11 +63,30 @@ def _select():
                 .outerjoin(TYPES, CONSUMERS.c.consumer_type_id == TYPES.c.id)))
 
 
+def _named(table, column, key):
+    return (sa.select(table.c[column]).where(table.c.id == key)
+            .scalar_subquery())
+
+
 _BY_UUID = _select().where(CONSUMERS.c.uuid == sa.bindparam('uuid'))
-# PostgreSQL locks the consumer's row while reading it with its names;
-# MariaDB cannot name the table to lock, so it locks in a query of its
-# own first.  SQLite's write transactions hold the whole file.
-_BY_UUID_LOCKED = _BY_UUID.with_for_update(of=CONSUMERS)
+# Locking reads lock only the consumer's row (not its project's, user's or
+# type's, which other consumers share).  PostgreSQL names the table to
+# lock; MariaDB/MySQL do not lock what subqueries read.  SQLite's write
+# transactions hold the whole file.
+_BY_UUID_LOCKED = {
+    'postgresql': _BY_UUID.with_for_update(of=CONSUMERS),
+    'mysql': sa.select(
+        CONSUMERS.c.id, CONSUMERS.c.uuid,
+        _named(PROJECTS, 'external_id', CONSUMERS.c.project_id)
+        .label('project_id'),
+        _named(USERS, 'external_id', CONSUMERS.c.user_id).label('user_id'),
+        CONSUMERS.c.generation,
+        _named(TYPES, 'name', CONSUMERS.c.consumer_type_id)
+        .label('consumer_type'),
+        CONSUMERS.c.created_at, CONSUMERS.c.updated_at,
+    ).where(CONSUMERS.c.uuid == sa.bindparam('uuid')).with_for_update(),
+}
+_BY_UUID_LOCKED['mariadb'] = _BY_UUID_LOCKED['mysql']
 _LOCK_BY_UUID = (sa.select(CONSUMERS.c.id)
                  .where(CONSUMERS.c.uuid == sa.bindparam('uuid'))
                  .with_for_update())
@@ -82,14 +101,10 @@ def lock(conn, uuid):
 
 def get(conn, uuid, for_update=False):
     """The consumer with ``uuid`` or None; ``for_update`` locks its row."""
-    params = {'uuid': uuid}
-    dialect = conn.dialect.name
-    if for_update and dialect == 'postgresql':
-        row = conn.execute(_BY_UUID_LOCKED, params).first()
-    else:
-        if for_update:
-            lock(conn, uuid)
-        row = conn.execute(_BY_UUID, params).first()
+    statement = _BY_UUID
+    if for_update:
+        statement = _BY_UUID_LOCKED.get(conn.dialect.name, _BY_UUID)
+    row = conn.execute(statement, {'uuid': uuid}).first()
     return Consumer(**row._mapping) if row is not None else None
 
 

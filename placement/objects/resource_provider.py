@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 
 from placement import errors
 from placement import uuids
+from placement.db import prepared
 from placement.db import sql
 from placement.db import tables
 from placement.objects import aggregate
@@ -118,9 +119,8 @@ _INCREMENT_GENERATION = (
            RP.c.generation == sa.bindparam('expected'))
     .values(generation=RP.c.generation + 1,
             updated_at=sa.bindparam('now')))
-_LOCK_BY_UUID = (sa.select(RP.c.id).where(RP.c.uuid == sa.bindparam('uuid'))
-                 .with_for_update())
-_BY_UUID = _select().where(RP.c.uuid == sa.bindparam('uuid'))
+_BY_UUID = _select().where(RP.c.uuid == sa.bindparam('uuid')) \
+    .execution_options(**{prepared.PREPARE: True})
 
 
 def get_by_uuid(conn, uuid, for_update=False):
@@ -131,24 +131,34 @@ def get_by_uuid(conn, uuid, for_update=False):
     return provider
 
 
-# PostgreSQL locks only the provider's row while reading it with its root
-# and parent (FOR UPDATE OF); MariaDB cannot name the table to lock, so
-# the row is locked by a query of its own first.  SQLite needs neither:
-# a write transaction already holds the database's write lock.
-_BY_UUID_LOCKED = _BY_UUID.with_for_update(of=RP)
+# Locking reads lock only the provider's row.  PostgreSQL names the table
+# to lock (FOR UPDATE OF); MariaDB/MySQL would lock every row a join
+# reads, but not those read by subqueries, so there the root's and the
+# parent's uuids come from scalar subqueries.  SQLite needs no lock: a
+# write transaction already holds the database's write lock.
+_BY_UUID_LOCKED = {
+    'postgresql': _BY_UUID.with_for_update(of=RP),
+    'mysql': sa.select(
+        RP.c.id, RP.c.uuid, RP.c.name, RP.c.generation,
+        RP.c.root_provider_id, RP.c.parent_provider_id,
+        sa.select(_ROOT.c.uuid).where(_ROOT.c.id == RP.c.root_provider_id)
+        .scalar_subquery().label('root_provider_uuid'),
+        sa.select(_PARENT.c.uuid)
+        .where(_PARENT.c.id == RP.c.parent_provider_id)
+        .scalar_subquery().label('parent_provider_uuid'),
+        RP.c.created_at, RP.c.updated_at,
+    ).where(RP.c.uuid == sa.bindparam('uuid')).with_for_update(),
+}
+_BY_UUID_LOCKED['mariadb'] = _BY_UUID_LOCKED['mysql']
 
 
 def find_by_uuid(conn, uuid, for_update=False):
     """The provider with ``uuid``, or None; ``for_update`` locks its row
     until the transaction ends."""
-    params = {'uuid': uuid}
-    dialect = conn.dialect.name
-    if for_update and dialect == 'postgresql':
-        row = conn.execute(_BY_UUID_LOCKED, params).first()
-    else:
-        if for_update and dialect != 'sqlite':
-            conn.execute(_LOCK_BY_UUID, params)
-        row = conn.execute(_BY_UUID, params).first()
+    statement = _BY_UUID
+    if for_update:
+        statement = _BY_UUID_LOCKED.get(conn.dialect.name, _BY_UUID)
+    row = conn.execute(statement, {'uuid': uuid}).first()
     return _from_row(row) if row is not None else None
 
 
@@ -197,8 +207,10 @@ def _with_linked_statement(kind):
             *(c.type for c in provider.selected_columns))))
 
 
-_WITH_LINKED = {kind: _with_linked_statement(kind)
-                for kind in ('traits', 'aggregates')}
+_WITH_LINKED = {
+    kind: _with_linked_statement(kind).execution_options(
+        **{prepared.PREPARE: True})
+    for kind in ('traits', 'aggregates')}
 
 
 def _split_linked(rows):
@@ -269,8 +281,13 @@ _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, *_LINKS)}
 
 
+_LINKED_TO_ID = {kind: _linked_select(kind, sa.bindparam('provider_id'))
+                 for kind in _LINKS}
+
+
 def _linked(conn, provider_id, kind):
-    return dict(conn.execute(_linked_select(kind, provider_id)).all())
+    return dict(conn.execute(_LINKED_TO_ID[kind],
+                             {'provider_id': provider_id}).all())
 
 
 def claim(conn, uuid, generation, conflict_message=None, linked=None):
