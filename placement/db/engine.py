@@ -96,7 +96,9 @@ def _mysql_setup(engine):
     @event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
-        cur.execute("SET SESSION sql_mode = 'TRADITIONAL'")
+        # Lists of ids read with GROUP_CONCAT are never cut short.
+        cur.execute("SET SESSION sql_mode = 'TRADITIONAL', "
+                    "group_concat_max_len = 16777216")
         cur.close()
 
     # The pool's rollback-on-return costs a round trip on MySQL even

@@ -5,7 +5,7 @@ callers normalise what clients send before it reaches this module.
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from placement.db import sql
 from placement.db import tables
@@ -41,13 +41,15 @@ def ids_by_uuid(conn, uuids):
     return dict(conn.execute(_IDS_BY_UUID, {'uuids': sorted(uuids)}).all())
 
 
-# PostgreSQL and SQLite answer the ids of the aggregates an insert
-# created; one a concurrent request created meanwhile is skipped (after
-# waiting for it) and looked up.
+# PostgreSQL, SQLite and MariaDB answer the ids of the aggregates an
+# insert created; one a concurrent request created meanwhile is skipped
+# (after waiting for it) and looked up.
 _INSERT_NEW = {
     name: dialect.insert(AGG).on_conflict_do_nothing(
         index_elements=['uuid']).returning(AGG.c.uuid, AGG.c.id)
     for name, dialect in (('postgresql', postgresql), ('sqlite', sqlite))}
+_INSERT_NEW['mysql'] = mysql.insert(AGG).prefix_with('IGNORE').returning(
+    AGG.c.uuid, AGG.c.id)
 
 
 def _create(conn, uuids):
@@ -56,7 +58,7 @@ def _create(conn, uuids):
     if not uuids:
         return {}
     insert = _INSERT_NEW.get(conn.dialect.name)
-    if insert is None:
+    if insert is None or not conn.dialect.insert_returning:
         sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
                           ['uuid'])
         return ids_by_uuid(conn, uuids)

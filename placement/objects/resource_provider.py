@@ -285,6 +285,37 @@ _LINKED_TO_ID = {kind: _linked_select(kind, sa.bindparam('provider_id'))
                  for kind in _LINKS}
 
 
+def _locked_with_linked_mysql(kind):
+    """MariaDB/MySQL: the locking read of a provider, with what ``kind``
+    links to it as one 'id:name,...' string (GROUP_CONCAT in a subquery,
+    which the lock does not extend to)."""
+    link_id, name = _LINKS[kind]
+    link = link_id.table
+    if name is None:
+        pairs, joins = link_id, link
+    else:
+        pairs = sa.func.concat(link_id, ':', name)
+        joins = link.join(name.table, name.table.c.id == link_id)
+    linked = (sa.select(sa.func.group_concat(pairs)).select_from(joins)
+              .where(link.c.resource_provider_id == RP.c.id)
+              .scalar_subquery())
+    return _BY_UUID_LOCKED['mysql'].add_columns(linked.label('linked'))
+
+
+_LOCKED_WITH_LINKED_MYSQL = {kind: _locked_with_linked_mysql(kind)
+                             for kind in _LINKS}
+
+
+def _parse_linked(text):
+    """{id: name or None} of a GROUP_CONCAT string of 'id[:name]'."""
+    linked = {}
+    for item in (text or '').split(','):
+        if item:
+            key, _, name = item.partition(':')
+            linked[int(key)] = name or None
+    return linked
+
+
 def _linked(conn, provider_id, kind):
     return dict(conn.execute(_LINKED_TO_ID[kind],
                              {'provider_id': provider_id}).all())
@@ -313,6 +344,16 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
         provider = ResourceProvider(*row[:_FIELDS])
         provider.generation = row.claimed_generation
         provider.updated_at = row.claimed_updated_at
+    elif linked and conn.dialect.name in ('mysql', 'mariadb'):
+        row = conn.execute(_LOCKED_WITH_LINKED_MYSQL[linked],
+                           {'uuid': uuid}).first()
+        if row is None:
+            raise errors.ResourceProviderNotFound(uuid=uuid)
+        provider = ResourceProvider(*row[:_FIELDS])
+        if provider.generation != generation:
+            raise errors.ConcurrentUpdateDetected(conflict_message)
+        provider.increment_generation(conn)
+        current = _parse_linked(row.linked)
     else:
         provider = get_by_uuid(conn, uuid, for_update=True)
         if provider.generation != generation:
