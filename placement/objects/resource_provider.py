@@ -285,25 +285,29 @@ _LINKED_TO_ID = {kind: _linked_select(kind, sa.bindparam('provider_id'))
                  for kind in _LINKS}
 
 
-def _locked_with_linked_mysql(kind):
-    """MariaDB/MySQL: the locking read of a provider, with what ``kind``
-    links to it as one 'id:name,...' string (GROUP_CONCAT in a subquery,
-    which the lock does not extend to)."""
+def _with_linked_string(kind, provider):
+    """``provider`` (a read of one provider) with what ``kind`` links to
+    it as one 'id[:name],...' string: GROUP_CONCAT in a subquery, which a
+    locking read does not extend to."""
     link_id, name = _LINKS[kind]
     link = link_id.table
-    if name is None:
-        pairs, joins = link_id, link
-    else:
-        pairs = sa.func.concat(link_id, ':', name)
+    pairs, joins = sa.cast(link_id, sa.String), link
+    if name is not None:
+        pairs = pairs + ':' + name
         joins = link.join(name.table, name.table.c.id == link_id)
     linked = (sa.select(sa.func.group_concat(pairs)).select_from(joins)
               .where(link.c.resource_provider_id == RP.c.id)
               .scalar_subquery())
-    return _BY_UUID_LOCKED['mysql'].add_columns(linked.label('linked'))
+    return provider.add_columns(linked.label('linked'))
 
 
-_LOCKED_WITH_LINKED_MYSQL = {kind: _locked_with_linked_mysql(kind)
-                             for kind in _LINKS}
+# MariaDB/MySQL: the locking read; SQLite: the plain read (its write
+# transactions hold the database).
+_WITH_LINKED_STRING = {
+    backend: {kind: _with_linked_string(kind, provider) for kind in _LINKS}
+    for backend, provider in (('mysql', _BY_UUID_LOCKED['mysql']),
+                              ('mariadb', _BY_UUID_LOCKED['mysql']),
+                              ('sqlite', _BY_UUID))}
 
 
 def _parse_linked(text):
@@ -344,8 +348,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
         provider = ResourceProvider(*row[:_FIELDS])
         provider.generation = row.claimed_generation
         provider.updated_at = row.claimed_updated_at
-    elif linked and conn.dialect.name in ('mysql', 'mariadb'):
-        row = conn.execute(_LOCKED_WITH_LINKED_MYSQL[linked],
+    elif linked and conn.dialect.name in _WITH_LINKED_STRING:
+        row = conn.execute(_WITH_LINKED_STRING[conn.dialect.name][linked],
                            {'uuid': uuid}).first()
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
