@@ -41,6 +41,11 @@ _OPTS = {
         cfg.IntOpt('max_retries', default=10,
                    help='How often a transaction that lost a deadlock or '
                         'lock wait is retried before answering 409.'),
+        cfg.BoolOpt('prepared_statements', default=True,
+                    help='PostgreSQL: run frequent statements as '
+                         'server-side prepared statements. Turn off '
+                         'behind a proxy that pools connections per '
+                         'transaction (PgBouncer in transaction mode).'),
         cfg.StrOpt('connection_parameters', default='',
                    help='Extra query parameters for the connection URL.'),
     ],

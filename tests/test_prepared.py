@@ -6,8 +6,10 @@ fails a request."""
 import pytest
 import sqlalchemy as sa
 
+from placement import app as app_mod
 from placement.db import prepared
 from placement.db import tables
+from tests.conftest import make_conf
 
 RP = tables.resource_providers
 
@@ -105,3 +107,18 @@ def test_percent_signs_survive(pg):
             RP.c.name.like('a%%b'.replace('%%', '%')))).scalars().all()
 
     assert pg.write(write) == ['a%b']
+
+
+def test_switched_off_by_configuration(pg):
+    conf = make_conf(pg.url)
+    conf.set_override('prepared_statements', False,
+                      group='placement_database')
+    db = app_mod.make_database(conf)
+    try:
+        def write(conn):
+            add(conn, 'plain')
+            return prepared_statements(conn)
+
+        assert db.write(write) == []
+    finally:
+        db.dispose()

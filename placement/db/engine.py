@@ -146,7 +146,7 @@ def _one_insert_statement(conn, context):
             <= conn.dialect.insertmanyvalues_page_size)
 
 
-def _postgresql_setup(engine):
+def _postgresql_setup(engine, prepare=True):
     @event.listens_for(engine, 'before_cursor_execute', retval=True)
     def _begin_with_first_statement(conn, cursor, statement, parameters,
                                     context, executemany):
@@ -154,9 +154,10 @@ def _postgresql_setup(engine):
         # A multi-row INSERT that SQLAlchemy sends as one statement.
         if executemany and _one_insert_statement(conn, context):
             executemany = False
-        if not executemany and (state in (_PENDING, _OPEN) or (
-                context is not None
-                and context.execution_options.get(prepared.PREPARE))):
+        if prepare and not executemany and (
+                state in (_PENDING, _OPEN) or (
+                    context is not None
+                    and context.execution_options.get(prepared.PREPARE))):
             statement = prepared.rewrite(cursor, statement, parameters,
                                          context, state == _OPEN)
         if state not in (_PENDING, _OPEN):
@@ -221,7 +222,8 @@ def create_engine(url, conf=None, autocommit=False):
         if backend == 'mysql':
             _mysql_setup(engine)
         elif backend == 'postgresql' and autocommit:
-            _postgresql_setup(engine)
+            _postgresql_setup(engine, prepare=(
+                conf is None or conf.placement_database.prepared_statements))
     return engine
 
 
