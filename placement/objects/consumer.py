@@ -198,14 +198,17 @@ def update_owner(conn, consumer, project, user, consumer_type=...):
                      .where(CONSUMERS.c.id == consumer.id).values(**values))
 
 
+_ALLOC = tables.allocations
+_DELETE_UNUSED = sa.delete(CONSUMERS).where(
+    CONSUMERS.c.uuid.in_(sa.bindparam('uuids', expanding=True)),
+    CONSUMERS.c.uuid.not_in(
+        sa.select(_ALLOC.c.consumer_id).where(
+            _ALLOC.c.consumer_id.in_(sa.bindparam('uuids', expanding=True)))))
+
+
 def delete_if_unused(conn, uuids, last=False):
     """Remove the consumers among ``uuids`` that hold no allocations.
     ``last``: this is the transaction's last work (``sql.execute``)."""
     if not uuids:
         return
-    alloc = tables.allocations
-    unused = sa.delete(CONSUMERS).where(
-        CONSUMERS.c.uuid.in_(list(uuids)),
-        ~CONSUMERS.c.uuid.in_(sa.select(alloc.c.consumer_id)
-                              .where(alloc.c.consumer_id.in_(list(uuids)))))
-    sql.execute(conn, unused, last=last)
+    sql.execute(conn, _DELETE_UNUSED, {'uuids': list(uuids)}, last=last)
