@@ -69,7 +69,8 @@ class ResourceProviders(api.Resource):
         name = data['name']
         try:
             provider = self.db.write(rp_obj.create, uuid, name,
-                                     data.get('parent_provider_uuid'))
+                                     data.get('parent_provider_uuid'),
+                                     whole_transaction=True)
         except errors.InvalidInput as exc:
             raise errors.bad_request(
                 'Unable to create resource provider "%s", %s: %s'

@@ -29,9 +29,10 @@ On PostgreSQL, write transactions also run on that autocommit pool with
 their ``BEGIN`` sent in the same round trip as their first statement
 (psycopg2 would send it on its own) and an explicit ``COMMIT`` or
 ``ROLLBACK`` at the end; a connection is never given back to the pool
-inside a transaction.  A statement executed with ``sql.execute_last``
-carries the ``COMMIT`` along (or, alone in its transaction, runs without
-one), so a write of N statements costs N round trips.
+inside a transaction.  A statement executed as the last of its
+transaction (``sql.execute(..., last=True)``) carries the ``COMMIT``
+along (or, alone in its transaction, runs without one), so a write of N
+statements costs N round trips.
 """
 
 import logging
@@ -135,7 +136,7 @@ _PENDING, _OPEN = 'pending', 'open'
 _COMMITTING, _COMMITTED = 'committing', 'committed'
 _BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
 _INSERTMANYVALUES = sa_interfaces.ExecuteStyle.INSERTMANYVALUES
-# Execution option of a transaction's last statement (``execute_last``).
+# Execution option of a transaction's last statement (``sql.execute``).
 LAST = 'placement_last_statement'
 
 

@@ -34,25 +34,33 @@ def execute(conn, statement, params=None, last=False):
                         execution_options={engine.LAST: True})
 
 
-def insert_ignore(conn, table, rows, index_elements):
+def insert_ignore(conn, table, rows, index_elements, returning=()):
     """Insert ``rows`` (a list of dicts), skipping those that would break
     the unique key ``index_elements``.  Concurrent inserters of the same
-    key wait for each other instead of failing."""
+    key wait for each other instead of failing.
+
+    With ``returning`` (columns of ``table``) the answer is the list of
+    those columns of the rows actually inserted, where the database can
+    say (PostgreSQL, SQLite, MariaDB); elsewhere it is None.
+    """
+    returning = tuple(returning) if conn.dialect.insert_returning else ()
     if not rows:
-        return
+        return [] if returning else None
     now = utcnow()
     rows = [dict(row, created_at=now) if 'created_at' in table.c else row
             for row in rows]
-    conn.execute(_insert_ignore_statement(
-        conn.dialect.name, table, tuple(index_elements)), rows)
+    result = conn.execute(_insert_ignore_statement(
+        conn.dialect.name, table, tuple(index_elements), returning), rows)
+    return result.all() if returning else None
 
 
-# Built once per (dialect, table, key): building costs more than running.
+# Built once per (dialect, table, key, returning): building costs more
+# than running.
 _INSERT_IGNORE = {}
 
 
-def _insert_ignore_statement(dialect, table, index_elements):
-    key = (dialect, table.name, index_elements)
+def _insert_ignore_statement(dialect, table, index_elements, returning):
+    key = (dialect, table.name, index_elements, returning)
     stmt = _INSERT_IGNORE.get(key)
     if stmt is not None:
         return stmt
@@ -66,6 +74,8 @@ def _insert_ignore_statement(dialect, table, index_elements):
         stmt = mysql.insert(table).prefix_with('IGNORE')
     else:
         raise NotImplementedError(dialect)
+    if returning:
+        stmt = stmt.returning(*returning)
     _INSERT_IGNORE[key] = stmt
     return stmt
 

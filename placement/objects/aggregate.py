@@ -5,7 +5,6 @@ callers normalise what clients send before it reaches this module.
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from placement.db import sql
 from placement.db import tables
@@ -17,8 +16,6 @@ RPA = tables.resource_provider_aggregates
 # than executing it).
 _IDS_BY_UUID = sa.select(AGG.c.uuid, AGG.c.id).where(
     AGG.c.uuid.in_(sa.bindparam('uuids', expanding=True)))
-_IDS_FOR_PROVIDER = sa.select(RPA.c.aggregate_id).where(
-    RPA.c.resource_provider_id == sa.bindparam('provider_id'))
 # (uuid, id, False) of the aggregates named, then (None, id, True) of
 # those the provider has.
 _NAMED_OR_MEMBER = sa.union_all(
@@ -41,30 +38,15 @@ def ids_by_uuid(conn, uuids):
     return dict(conn.execute(_IDS_BY_UUID, {'uuids': sorted(uuids)}).all())
 
 
-# PostgreSQL, SQLite and MariaDB answer the ids of the aggregates an
-# insert created; one a concurrent request created meanwhile is skipped
-# (after waiting for it) and looked up.
-_INSERT_NEW = {
-    name: dialect.insert(AGG).on_conflict_do_nothing(
-        index_elements=['uuid']).returning(AGG.c.uuid, AGG.c.id)
-    for name, dialect in (('postgresql', postgresql), ('sqlite', sqlite))}
-_INSERT_NEW['mysql'] = mysql.insert(AGG).prefix_with('IGNORE').returning(
-    AGG.c.uuid, AGG.c.id)
-
-
 def _create(conn, uuids):
     """{uuid: id} for ``uuids`` that were not found just now: insert them
-    (unless a concurrent request just did) and learn their ids."""
+    (unless a concurrent request just did: that one is looked up) and
+    learn their ids."""
     if not uuids:
         return {}
-    insert = _INSERT_NEW.get(conn.dialect.name)
-    if insert is None or not conn.dialect.insert_returning:
-        sql.insert_ignore(conn, AGG, [{'uuid': u} for u in sorted(uuids)],
-                          ['uuid'])
-        return ids_by_uuid(conn, uuids)
-    now = sql.utcnow()
-    created = dict(conn.execute(insert, [
-        {'uuid': u, 'created_at': now} for u in sorted(uuids)]).all())
+    created = dict(sql.insert_ignore(
+        conn, AGG, [{'uuid': u} for u in sorted(uuids)], ['uuid'],
+        returning=(AGG.c.uuid, AGG.c.id)) or ())
     created.update(ids_by_uuid(conn, set(uuids) - set(created)))
     return created
 

@@ -12,7 +12,6 @@ import weakref
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
 
 from placement import errors
 from placement.db import sql
@@ -146,15 +145,6 @@ def type_id(conn, name):
     return None if name is None else _ensure_named(conn, TYPES, 'name', name)
 
 
-# PostgreSQL and SQLite: a consumer that exists already (or is being
-# created by a concurrent transaction, which this one then waits for) is
-# simply not inserted, and no id comes back.
-_INSERT_NEW = {
-    name: dialect.insert(CONSUMERS).on_conflict_do_nothing(
-        index_elements=['uuid']).returning(CONSUMERS.c.id)
-    for name, dialect in (('postgresql', postgresql), ('sqlite', sqlite))}
-
-
 def create(conn, uuid, project, user, consumer_type=None, generation=0):
     """A new consumer.  Two requests creating the same consumer at once:
     the second gets ConcurrentUpdateDetected."""
@@ -165,11 +155,16 @@ def create(conn, uuid, project, user, consumer_type=None, generation=0):
     conflict = errors.ConcurrentUpdateDetected(
         'consumer generation conflict - consumer %s was created by '
         'another request' % uuid)
-    insert = _INSERT_NEW.get(conn.dialect.name)
-    if insert is not None:
-        new_id = conn.execute(insert, values).scalar()
-        if new_id is None:
+    if conn.dialect.name in ('postgresql', 'sqlite'):
+        # A consumer that exists already (or that a concurrent
+        # transaction is creating: this one waits for it) is not
+        # inserted, and no id comes back.  (MariaDB's INSERT IGNORE would
+        # also swallow other errors: it takes a savepoint instead.)
+        inserted = sql.insert_ignore(conn, CONSUMERS, [values], ['uuid'],
+                                     returning=(CONSUMERS.c.id,))
+        if not inserted:
             raise conflict
+        new_id = inserted[0].id
     else:
         try:
             with conn.begin_nested():

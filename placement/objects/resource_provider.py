@@ -281,10 +281,6 @@ _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, *_LINKS)}
 
 
-_LINKED_TO_ID = {kind: _linked_select(kind, sa.bindparam('provider_id'))
-                 for kind in _LINKS}
-
-
 def _with_linked_string(kind, provider):
     """``provider`` (a read of one provider) with what ``kind`` links to
     it as one 'id[:name],...' string: GROUP_CONCAT in a subquery, which a
@@ -320,11 +316,6 @@ def _parse_linked(text):
     return linked
 
 
-def _linked(conn, provider_id, kind):
-    return dict(conn.execute(_LINKED_TO_ID[kind],
-                             {'provider_id': provider_id}).all())
-
-
 def claim(conn, uuid, generation, conflict_message=None, linked=None):
     """Lock the provider at ``uuid`` for this transaction, check that its
     generation is ``generation`` and increment it (see the module's
@@ -348,22 +339,20 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
         provider = ResourceProvider(*row[:_FIELDS])
         provider.generation = row.claimed_generation
         provider.updated_at = row.claimed_updated_at
-    elif linked and conn.dialect.name in _WITH_LINKED_STRING:
-        row = conn.execute(_WITH_LINKED_STRING[conn.dialect.name][linked],
-                           {'uuid': uuid}).first()
-        if row is None:
-            raise errors.ResourceProviderNotFound(uuid=uuid)
-        provider = ResourceProvider(*row[:_FIELDS])
-        if provider.generation != generation:
-            raise errors.ConcurrentUpdateDetected(conflict_message)
-        provider.increment_generation(conn)
-        current = _parse_linked(row.linked)
     else:
-        provider = get_by_uuid(conn, uuid, for_update=True)
+        current = None
+        if linked:
+            row = conn.execute(_WITH_LINKED_STRING[conn.dialect.name][linked],
+                               {'uuid': uuid}).first()
+            if row is None:
+                raise errors.ResourceProviderNotFound(uuid=uuid)
+            provider = ResourceProvider(*row[:_FIELDS])
+            current = _parse_linked(row.linked)
+        else:
+            provider = get_by_uuid(conn, uuid, for_update=True)
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
         provider.increment_generation(conn)
-        current = linked and _linked(conn, provider.id, linked)
     provider.claimed = True
     return (provider, current) if linked else provider
 
@@ -399,9 +388,12 @@ def _duplicate_message(error, uuid, name):
             % ', '.join(duplicates))
 
 
-def create(conn, uuid, name, parent_uuid=None):
+def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     """Create a provider (a root, or a child of ``parent_uuid``); raises
-    DuplicateName when the uuid or the name is taken."""
+    DuplicateName when the uuid or the name is taken.
+    ``whole_transaction``: nothing runs before or after it in the
+    caller's transaction, so on PostgreSQL a root provider's one INSERT
+    runs alone, without BEGIN and COMMIT (``sql.execute``)."""
     parent = None
     if parent_uuid is not None:
         if parent_uuid == uuid:
@@ -414,10 +406,9 @@ def create(conn, uuid, name, parent_uuid=None):
     now = sql.utcnow_as_stored(conn)
     try:
         if parent is None and conn.dialect.name == 'postgresql':
-            # The transaction's only statement: it runs alone.
             new_id = sql.execute(conn, _INSERT_ROOT_POSTGRESQL, {
-                'uuid': uuid, 'name': name, 'now': now}, last=True
-            ).scalar_one()
+                'uuid': uuid, 'name': name, 'now': now},
+                last=whole_transaction).scalar_one()
         else:
             new_id = conn.execute(_INSERT, {
                 'uuid': uuid, 'name': name, 'generation': 0,
