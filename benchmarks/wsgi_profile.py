@@ -100,6 +100,7 @@ def cases(app, providers):
                                  {'name': 'p-%s-%d' % (run_id,
                                                        next(serial))}),
         'traits-put': lambda i: _put_traits(app, trait_provider, i),
+        'aggregates-put': lambda i: _put_aggregates(app, trait_provider, i),
         'populate': lambda i: _populate(app, 'n-%s-%d' % (run_id,
                                                           next(serial))),
         'claim-release': lambda i: _claim_release(app, alloc_provider),
@@ -157,6 +158,19 @@ def _put_traits(app, provider, i):
                  generation})
 
 
+_MANY_AGGREGATES = [str(uuid.UUID(int=n + 1)) for n in range(51)]
+
+
+def _put_aggregates(app, provider, i):
+    path = '/resource_providers/%s/aggregates' % provider
+    status, body = call(app, 'GET', path)
+    generation = json.loads(body)['resource_provider_generation']
+    # About the size of the sets placebench's contention phase reaches.
+    return call(app, 'PUT', path, {
+        'aggregates': _MANY_AGGREGATES[i % 2:][:50],
+        'resource_provider_generation': generation})
+
+
 def _print_statements(db, name, fn):
     """Run ``fn`` once and print each statement it sent."""
     sent = []
@@ -193,6 +207,9 @@ def main(argv=None):
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='print the N functions with the most CPU time '
                         '(cumulative) per case')
+    p.add_argument('--profile-out', metavar='PREFIX',
+                   help='with --profile, also write each case\'s profile '
+                        'to PREFIX.CASE (for pstats or snakeviz)')
     args = p.parse_args(argv)
     tmpdir = tempfile.mkdtemp(prefix='placement-profile-')
     url, drop = fresh_database(args.db, tmpdir)
@@ -245,6 +262,8 @@ def main(argv=None):
                 pstats.Stats(profiler, stream=out).sort_stats(
                     'cumulative').print_stats(args.profile)
                 print(out.getvalue())
+                if args.profile_out:
+                    profiler.dump_stats('%s.%s' % (args.profile_out, name))
     finally:
         if db is not None:
             db.dispose()

@@ -13,6 +13,7 @@ changed policy file takes effect within that time instead.
 
 import time
 
+from oslo_context import context as oslo_context
 from oslo_policy import policy as oslo_policy
 
 from placement import errors
@@ -155,6 +156,26 @@ def _frozen(mapping):
         for k, v in mapping.items()))
 
 
+# The RequestContext attributes its policy values are made of.
+_CREDENTIALS = ('user_id', 'user_domain_id', 'system_scope', 'domain_id',
+                'project_id', 'project_domain_id', 'roles',
+                'is_admin_project', 'service_user_id',
+                'service_user_domain_id', 'service_project_id',
+                'service_project_domain_id', 'service_roles')
+
+
+def _credentials_key(context):
+    """A hashable form of ``context.to_policy_values()``, read from the
+    attributes directly (building that mapping costs more)."""
+    if type(context).to_policy_values is not _BASE_POLICY_VALUES:
+        return _frozen(context.to_policy_values())
+    return tuple(tuple(v) if isinstance(v, list) else v
+                 for v in map(context.__getattribute__, _CREDENTIALS))
+
+
+_BASE_POLICY_VALUES = oslo_context.RequestContext.to_policy_values
+
+
 class Policy:
     """The enforcer of one application instance."""
 
@@ -184,8 +205,7 @@ class Policy:
             self._decisions = {}
             self._decisions_expire = now + DECISION_TTL
         try:
-            key = (action, _frozen(target),
-                   _frozen(context.to_policy_values()))
+            key = (action, _frozen(target), _credentials_key(context))
             hash(key)
         except TypeError:
             key = None

@@ -325,3 +325,26 @@ def test_unchanged_rolls_back_and_returns_the_value(database, two_providers):
 
     assert database.write(write) == 'nothing to do'
     assert names(database) == ['one', 'two']
+
+
+def test_reads_send_no_commit_on_mysql(database, two_providers, monkeypatch):
+    """On MariaDB/MySQL a read runs in autocommit and sends no COMMIT or
+    ROLLBACK (each would be a round trip the server ignores); a write
+    still commits."""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    import pymysql.connections
+    sent = []
+    for method in ('commit', 'rollback'):
+        original = getattr(pymysql.connections.Connection, method)
+
+        def record(self, _original=original, _method=method):
+            sent.append(_method)
+            return _original(self)
+        monkeypatch.setattr(pymysql.connections.Connection, method, record)
+
+    assert names(database) == ['one', 'two']
+    assert sent == []
+    database.write(rename, two_providers[0], 'first')
+    assert sent == ['commit']
+    assert names(database) == ['first', 'two']

@@ -107,8 +107,28 @@ def _mysql_setup(engine):
     # is still open (SERVER_STATUS_IN_TRANS).
     @event.listens_for(engine, 'reset')
     def _on_reset(dbapi_conn, _record, _state):
-        if getattr(dbapi_conn, 'server_status', 1) & 1:
+        if getattr(dbapi_conn, 'server_status', _IN_TRANS) & _IN_TRANS:
             dbapi_conn.rollback()
+
+    # A COMMIT or ROLLBACK the server would ignore (an autocommit session
+    # with no transaction open: every read) is not sent at all.
+    dialect = engine.dialect
+    for name in ('do_commit', 'do_rollback'):
+        setattr(dialect, name, _unless_idle_autocommit(getattr(dialect, name)))
+
+
+# MySQL server status flags (as the protocol's OK packets carry them).
+_IN_TRANS, _AUTOCOMMIT = 0x1, 0x2
+
+
+def _unless_idle_autocommit(end_transaction):
+    def run(dbapi_conn):
+        status = getattr(dbapi_conn, 'server_status', None)
+        if status is not None and status & (_IN_TRANS | _AUTOCOMMIT) \
+                == _AUTOCOMMIT:
+            return
+        end_transaction(dbapi_conn)
+    return run
 
 
 def _ping_when_idle(engine):
