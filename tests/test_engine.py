@@ -348,3 +348,69 @@ def test_reads_send_no_commit_on_mysql(database, two_providers, monkeypatch):
     database.write(rename, two_providers[0], 'first')
     assert sent == ['commit']
     assert names(database) == ['first', 'two']
+
+
+# -- several statements in one round trip (MariaDB/MySQL) ----------------
+
+def count_queries(monkeypatch):
+    """A list that grows by one for each query pymysql sends."""
+    import pymysql.connections
+    sent = []
+    original = pymysql.connections.Connection.query
+
+    def query(self, sql, *args, **kwargs):
+        sent.append(sql)
+        return original(self, sql, *args, **kwargs)
+    monkeypatch.setattr(pymysql.connections.Connection, 'query', query)
+    return sent
+
+
+def test_then_sends_both_statements_at_once(database, two_providers,
+                                             monkeypatch):
+    first, second = two_providers
+    renamed = (sa.update(RP).where(RP.c.id == sa.bindparam('then_id'))
+               .values(name=sa.bindparam('then_name'), updated_at=sa.null()))
+
+    def write(conn):
+        row = sql.execute(
+            conn, sa.select(RP.c.name).where(RP.c.id == first),
+            then=(renamed, {'then_id': second, 'then_name': 'renamed'}),
+        ).first()
+        rename(conn, first, 'first', last=True)
+        return row
+
+    if database.backend != 'mysql':
+        with pytest.raises(ValueError):
+            database.write(write)
+        return
+    sent = count_queries(monkeypatch)
+    assert database.write(write) == ('one',)
+    # The read with the rename, then the last rename with the COMMIT.
+    assert len(sent) == 2
+    assert names(database) == ['first', 'renamed']
+
+
+def test_last_statement_keeps_its_rowcount(database, two_providers):
+    def write(conn):
+        rename(conn, two_providers[0], 'first')
+        return rename(conn, two_providers[1], 'second', last=True).rowcount
+
+    if database.backend == 'postgresql':
+        pytest.skip("PostgreSQL's last statement travels with the COMMIT")
+    assert database.write(write) == 1
+    assert names(database) == ['first', 'second']
+
+
+def test_claim_is_one_round_trip_on_mysql(database, two_providers,
+                                          monkeypatch):
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    uuid = database.read(lambda conn: conn.execute(
+        sa.select(RP.c.uuid).where(RP.c.id == two_providers[0])).scalar_one())
+    sent = count_queries(monkeypatch)
+    claimed = database.write(lambda conn: rp.claim(conn, uuid, 0))
+    assert claimed.generation == 1
+    assert len(sent) == 1
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(lambda conn: rp.claim(conn, uuid, 0))
+    assert database.read(rp.get_by_uuid, uuid).generation == 1

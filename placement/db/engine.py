@@ -15,6 +15,10 @@ Per-backend setup:
   is locked" under several processes).
 - MariaDB/MySQL: READ COMMITTED, so reads after a row lock see the latest
   committed data instead of a REPEATABLE READ snapshot; strict SQL mode.
+  Connections may send several statements at once (pymysql and
+  mysqlclient), which lets a statement carry the transaction's COMMIT
+  (``sql.execute(..., last=True)``) or a second statement
+  (``sql.execute(..., then=...)``) in the same round trip.
 - PostgreSQL: READ COMMITTED (its default).
 
 Reads on PostgreSQL and MariaDB/MySQL run in autocommit mode on their
@@ -110,22 +114,52 @@ def _mysql_setup(engine):
         if getattr(dbapi_conn, 'server_status', _IN_TRANS) & _IN_TRANS:
             dbapi_conn.rollback()
 
-    # A COMMIT or ROLLBACK the server would ignore (an autocommit session
-    # with no transaction open: every read) is not sent at all.
+    # A COMMIT the server would ignore (no transaction open: every read,
+    # and a write whose last statement carried its COMMIT) is not sent;
+    # nor is a ROLLBACK in an autocommit session with nothing open.
     dialect = engine.dialect
-    for name in ('do_commit', 'do_rollback'):
-        setattr(dialect, name, _unless_idle_autocommit(getattr(dialect, name)))
+    dialect.do_commit = _unless_status(dialect.do_commit, _IN_TRANS, 0)
+    dialect.do_rollback = _unless_status(
+        dialect.do_rollback, _IN_TRANS | _AUTOCOMMIT, _AUTOCOMMIT)
+
+    if dialect.driver not in MULTI_STATEMENT_DRIVERS:
+        return
+
+    @event.listens_for(engine, 'do_connect')
+    def _multi_statements(_dialect, _record, _cargs, cparams):
+        cparams['client_flag'] = cparams.get('client_flag', 0) | \
+            _MULTI_STATEMENTS
+
+    @event.listens_for(engine, 'before_cursor_execute', retval=True)
+    def _append(conn, cursor, statement, parameters, context, executemany):
+        if context is None or not isinstance(parameters, dict) or (
+                executemany and not _one_insert_statement(conn, context)):
+            return statement, parameters
+        options = context.execution_options
+        then = options.get(THEN)
+        if then is not None:
+            then_statement, then_parameters = then
+            statement = statement + '; ' + then_statement
+            parameters = dict(parameters, **then_parameters)
+        if options.get(LAST):
+            statement = statement + '; COMMIT'
+        return statement, parameters
 
 
-# MySQL server status flags (as the protocol's OK packets carry them).
+# MySQL drivers that can send several statements in one query.
+MULTI_STATEMENT_DRIVERS = ('pymysql', 'mysqldb')
+# MySQL server status flags (the protocol's OK packets carry them) and
+# the client capability of several statements per query.
 _IN_TRANS, _AUTOCOMMIT = 0x1, 0x2
+_MULTI_STATEMENTS = 1 << 16
 
 
-def _unless_idle_autocommit(end_transaction):
+def _unless_status(end_transaction, mask, idle):
+    """``end_transaction`` (a dialect's do_commit or do_rollback), skipped
+    when the connection's last reply showed ``status & mask == idle``."""
     def run(dbapi_conn):
         status = getattr(dbapi_conn, 'server_status', None)
-        if status is not None and status & (_IN_TRANS | _AUTOCOMMIT) \
-                == _AUTOCOMMIT:
+        if status is not None and status & mask == idle:
             return
         end_transaction(dbapi_conn)
     return run
@@ -158,6 +192,9 @@ _BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
 _INSERTMANYVALUES = sa_interfaces.ExecuteStyle.INSERTMANYVALUES
 # Execution option of a transaction's last statement (``sql.execute``).
 LAST = 'placement_last_statement'
+# Execution option on MariaDB/MySQL: (statement, parameters) to send in
+# the same round trip, after the statement (``sql.execute``).
+THEN = 'placement_then'
 
 
 def _one_insert_statement(conn, context):

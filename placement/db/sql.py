@@ -21,17 +21,59 @@ def utcnow_as_stored(conn):
     return now
 
 
-def execute(conn, statement, params=None, last=False):
+def execute(conn, statement, params=None, last=False, then=None):
     """``conn.execute``; with ``last``, as the last statement of the write
     transaction: nothing may run after it.  On PostgreSQL the last
     statement travels with the COMMIT, saving a round trip, and its result
     (rows, rowcount) is then not available -- except when it is the
     transaction's only statement: it runs alone, without BEGIN and
-    COMMIT, and its result is returned."""
-    if not last:
-        return conn.execute(statement, params)
-    return conn.execute(statement, params,
-                        execution_options={engine.LAST: True})
+    COMMIT, and its result is returned.  On MariaDB/MySQL the COMMIT
+    follows the statement in the same round trip and its result is
+    returned.
+
+    ``then`` (only where ``sends_together``): (statement, parameters) to
+    run right after ``statement`` in the same round trip; its result is
+    ignored and its parameter names must not clash with ``params``.
+    """
+    together = sends_together(conn)
+    options = {}
+    if last:
+        options[engine.LAST] = True
+    if then is not None:
+        if not together:
+            raise ValueError('%s sends one statement at a time'
+                             % conn.dialect.name)
+        options[engine.THEN] = _then(conn, *then)
+    if together and options:
+        # By the time the caller asks, the cursor's rowcount is that of
+        # the statements sent after this one.
+        options['preserve_rowcount'] = True
+    return conn.execute(statement, params, execution_options=options)
+
+
+def sends_together(conn):
+    """True when ``conn`` sends several statements in one round trip
+    (``execute``'s ``then``): MariaDB/MySQL through pymysql or
+    mysqlclient."""
+    return conn.dialect.name in ('mysql', 'mariadb') and \
+        conn.dialect.driver in engine.MULTI_STATEMENT_DRIVERS
+
+
+# (dialect name, statement) -> its SQL text: statements sent after
+# another one are built once and compiled once.
+_COMPILED = {}
+
+
+def _then(conn, statement, params):
+    key = (conn.dialect.name, statement)
+    text = _COMPILED.get(key)
+    if text is None:
+        compiled = statement.compile(dialect=conn.dialect)
+        if compiled.positional or compiled.binds.keys() - params.keys():
+            raise ValueError('a statement sent after another needs every '
+                             'parameter by name: %s' % statement)
+        text = _COMPILED[key] = compiled.string
+    return text, params
 
 
 def insert_ignore(conn, table, rows, index_elements, returning=()):
