@@ -375,3 +375,47 @@ def test_list_resources(database, forest):
     assert names(database, resources={vcpu: 2},
                  required_traits=[[forest['avx']]],
                  member_of=[[forest['A']]]) == ['r1']
+
+
+# -- claims -------------------------------------------------------------
+
+@pytest.mark.parametrize('linked', [None, 'traits', 'aggregates',
+                                    'inventories'])
+def test_claim_checks_and_bumps_the_generation(database, linked):
+    provider = create(database, 'claimed')
+    claimed = database.write(rp.claim, provider.uuid, 0, 'stale', linked)
+    if linked:
+        claimed, current = claimed
+        assert current == {}
+    assert claimed.generation == 1
+    assert get(database, provider).generation == 1
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(rp.claim, provider.uuid, 0, 'stale', linked)
+    with pytest.raises(errors.ResourceProviderNotFound):
+        database.write(rp.claim, new_uuid(), 1, 'stale', linked)
+    assert get(database, provider).generation == 1
+
+
+def test_claim_reads_linked_and_named_aggregates(database):
+    provider = create(database, 'member')
+    other = create(database, 'other')
+    member, elsewhere, unknown = new_uuid(), new_uuid(), new_uuid()
+    database.write(lambda conn: rp.get_by_uuid(conn, provider.uuid)
+                   .set_aggregates(conn, [member], False))
+    database.write(lambda conn: rp.get_by_uuid(conn, other.uuid)
+                   .set_aggregates(conn, [elsewhere], False))
+
+    def claim_and_replace(conn):
+        claimed, current, known = rp.claim(
+            conn, provider.uuid, 0, 'stale', 'aggregates',
+            named=[elsewhere, unknown])
+        claimed.set_aggregates(conn, [elsewhere, unknown], True,
+                               current=current, known=known)
+        return current, known
+
+    current, known = database.write(claim_and_replace)
+    assert list(current.values()) == [member]
+    assert set(known) == {elsewhere}
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
+        sorted([elsewhere, unknown])
+    assert get(database, provider).generation == 1

@@ -44,14 +44,14 @@ def _replace(conn, uuid, uuids, generation):
     """Replace the aggregates; with a ``generation`` (1.19 on) it is
     checked and bumped in the same transaction."""
     checked = generation is not None
-    current = None
+    current = known = None
     if checked:
-        provider, current = sub.claim_provider(conn, uuid, generation,
-                                               linked='aggregates')
+        provider, current, known = sub.claim_provider(
+            conn, uuid, generation, linked='aggregates', named=uuids)
     else:
         provider = sub.get_provider(conn, uuid, for_update=True)
     provider.set_aggregates(conn, uuids, increment_generation=checked,
-                            last=True, current=current)
+                            last=True, current=current, known=known)
     return provider
 
 

@@ -37,12 +37,13 @@ def get_provider_with_aggregates(conn, uuid):
     return rp_obj.get_with_aggregates(conn, uuid)
 
 
-def claim_provider(conn, uuid, generation, linked=None):
+def claim_provider(conn, uuid, generation, linked=None, named=None):
     """The provider ``uuid`` from the URL, locked, its ``generation``
     checked and claimed (``resource_provider.claim``, which see for
-    ``linked``)."""
+    ``linked`` and ``named``)."""
     _check_uuid(uuid)
-    return rp_obj.claim(conn, uuid, generation, GENERATION_CHANGED, linked)
+    return rp_obj.claim(conn, uuid, generation, GENERATION_CHANGED, linked,
+                        named)
 
 
 def read_body(req, db, uuid, schema):

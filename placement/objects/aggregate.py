@@ -51,11 +51,12 @@ def _create(conn, uuids):
     return created
 
 
-def replace(conn, provider_id, uuids, last=False, current=None):
+def replace(conn, provider_id, uuids, last=False, current=None, known=None):
     """Make ``uuids`` exactly the aggregates of the provider.  ``last``:
     this is the transaction's last work (``sql.execute``); ``current``:
     the provider's aggregates ({id: uuid}) when the caller has just read
-    them under the provider's lock."""
+    them under the provider's lock, and ``known``: {uuid: id} of those
+    among ``uuids`` that existed then (when it read that too)."""
     uuids = set(uuids)
     if current is None:
         # One query answers both "which of these exist" and "which does
@@ -68,8 +69,11 @@ def replace(conn, provider_id, uuids, last=False, current=None):
             else:
                 known[agg_uuid] = agg_id
     else:
+        named = known
         known = {agg_uuid: agg_id for agg_id, agg_uuid in current.items()}
-        known.update(ids_by_uuid(conn, uuids - set(known)))
+        if named is None:
+            named = ids_by_uuid(conn, uuids - set(known))
+        known.update(named)
         current = set(current)
     wanted = {known[u] for u in uuids if u in known}
     # Only aggregates never seen before need more.

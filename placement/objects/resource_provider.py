@@ -21,6 +21,7 @@ import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
 
 from placement import errors
 from placement import uuids
@@ -67,16 +68,18 @@ class ResourceProvider:
         self.generation += 1
 
     def set_aggregates(self, conn, aggregate_uuids, increment_generation,
-                       last=False, current=None):
+                       last=False, current=None, known=None):
         """Replace the provider's aggregates.  With
         ``increment_generation`` (microversion 1.19 on) the generation is
         compared and bumped in the same transaction first.  ``last``: this
-        is the last work of the transaction (``sql.execute``); ``current``:
-        the aggregates ({id: uuid}) the caller just read under the lock,
-        if it did."""
+        is the last work of the transaction (``sql.execute``); ``current``
+        and ``known``: the provider's aggregates ({id: uuid}) and the
+        existing ones among ``aggregate_uuids`` ({uuid: id}), when the
+        caller just read them under the lock (``claim``)."""
         if increment_generation:
             self.increment_generation(conn)
-        aggregate.replace(conn, self.id, aggregate_uuids, last, current)
+        aggregate.replace(conn, self.id, aggregate_uuids, last, current,
+                          known)
 
     def set_traits(self, conn, trait_ids, current=None, last=False):
         """Replace the provider's traits, bumping the generation first.
@@ -286,6 +289,19 @@ def _claim_statement(kind):
 _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, *_LINKS)}
 
+# The aggregates claim that also reads which of the aggregates a write
+# names exist: a third kind of row, marked by the last column.
+_AGG = tables.placement_aggregates
+_CLAIM_AGGREGATES_NAMED_POSTGRESQL = sa.union_all(*(
+    select.add_columns(sa.literal(marker, sa.Integer))
+    for select, marker in zip(_CLAIM_POSTGRESQL['aggregates'].selects, (0, 1))
+), sa.select(*_nulls(*(c.type for c in
+                       _CLAIM_POSTGRESQL['aggregates'].selects[1]
+                       .selected_columns[:-2])),
+             _AGG.c.id, _AGG.c.uuid, sa.literal(2, sa.Integer))
+    .where(_AGG.c.uuid == sa.func.any(sa.bindparam(
+        'named', type_=postgresql.ARRAY(sa.String)))))
+
 
 def _with_linked_string(kind, provider):
     """``provider`` (a read of one provider) with what ``kind`` links to
@@ -312,6 +328,17 @@ _LINKED_STRING_LOCKED = {
     kind: _with_linked_string(kind, _BY_UUID_LOCKED['mysql'])
     for kind in _LINKS}
 
+# The aggregates a write names that exist, as one 'id:uuid,...' string.
+_NAMED_AGGREGATES = (
+    sa.select(sa.func.group_concat(sa.cast(_AGG.c.id, sa.String) + ':'
+                                   + _AGG.c.uuid))
+    .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
+    .scalar_subquery().label('named'))
+_AGGREGATES_NAMED_STRING = {
+    locked: statement['aggregates'].add_columns(_NAMED_AGGREGATES)
+    for locked, statement in ((False, _LINKED_STRING),
+                              (True, _LINKED_STRING_LOCKED))}
+
 
 def _parse_linked(text):
     """{id: name or None} of a GROUP_CONCAT string of 'id[:name]'."""
@@ -332,7 +359,8 @@ _INCREMENT_BY_UUID = (
             updated_at=sa.bindparam('then_now')))
 
 
-def claim(conn, uuid, generation, conflict_message=None, linked=None):
+def claim(conn, uuid, generation, conflict_message=None, linked=None,
+          named=None):
     """Lock the provider at ``uuid`` for this transaction, check that its
     generation is ``generation`` and increment it (see the module's
     docstring).  Raises ResourceProviderNotFound, or
@@ -341,13 +369,29 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
     With ``linked`` ('traits', 'aggregates' or 'inventories') the answer
     is (provider, {id: name} of its current traits or aggregates, or
     {resource class id: None} of its inventories), read under the lock.
+    With ``named`` too (aggregate uuids, for linked='aggregates') it has
+    a third item: {uuid: id} of the named aggregates that exist.
     """
+    known = None
     if conn.dialect.name == 'postgresql':
-        rows = conn.execute(_CLAIM_POSTGRESQL[linked], {
-            'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow()
-        }).all()
-        row, current = _split_linked(rows) if linked else (
-            rows[0] if rows else None, None)
+        params = {'rp_uuid': uuid, 'expected': generation,
+                  'now': sql.utcnow()}
+        if named is None:
+            rows = conn.execute(_CLAIM_POSTGRESQL[linked], params).all()
+            row, current = _split_linked(rows) if linked else (
+                rows[0] if rows else None, None)
+        else:
+            params['named'] = sorted(named)
+            row, current, known = None, {}, {}
+            for found in conn.execute(_CLAIM_AGGREGATES_NAMED_POSTGRESQL,
+                                      params):
+                marker = found[-1]
+                if marker == 0:
+                    row = found
+                elif marker == 1:
+                    current[found[-3]] = found[-2]
+                else:
+                    known[found[-2]] = found[-3]
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
         if row.claimed_generation is None:
@@ -359,7 +403,11 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
         # MariaDB/MySQL lock the provider's row in this read; SQLite's
         # write transaction already holds the database.
         mysql = conn.dialect.name in ('mysql', 'mariadb')
-        if linked:
+        params = {'uuid': uuid}
+        if named is not None:
+            statement = _AGGREGATES_NAMED_STRING[mysql]
+            params['named'] = sorted(named)
+        elif linked:
             statement = (_LINKED_STRING_LOCKED if mysql
                          else _LINKED_STRING)[linked]
         else:
@@ -372,11 +420,14 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
             then = (_INCREMENT_BY_UUID, {'then_uuid': uuid,
                                          'then_expected': generation,
                                          'then_now': now})
-        row = sql.execute(conn, statement, {'uuid': uuid}, then=then).first()
+        row = sql.execute(conn, statement, params, then=then).first()
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
         provider = ResourceProvider(*row[:_FIELDS])
         current = _parse_linked(row.linked) if linked else None
+        if named is not None:
+            known = {agg_uuid: agg_id for agg_id, agg_uuid
+                     in _parse_linked(row.named).items()}
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
         if then is None:
@@ -385,6 +436,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None):
             provider.generation += 1
             provider.updated_at = now
     provider.claimed = True
+    if named is not None:
+        return provider, current, known
     return (provider, current) if linked else provider
 
 
