@@ -3,6 +3,7 @@
 import datetime
 import re
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from placement.db import engine
@@ -48,6 +49,11 @@ def execute(conn, statement, params=None, last=False, then=None):
         # By the time the caller asks, the cursor's rowcount is that of
         # the statements sent after this one.
         options['preserve_rowcount'] = True
+        if isinstance(params, list) and len(params) > 1 and \
+                isinstance(statement, sa.Insert):
+            # The driver's own multi-row INSERT cannot carry more
+            # statements: send one INSERT of every row instead.
+            statement, params = statement.values(params), None
     return conn.execute(statement, params, execution_options=options)
 
 
