@@ -165,9 +165,10 @@ def _put_aggregates(app, provider, i):
     path = '/resource_providers/%s/aggregates' % provider
     status, body = call(app, 'GET', path)
     generation = json.loads(body)['resource_provider_generation']
-    # About the size of the sets placebench's contention phase reaches.
+    # About the size of the sets placebench's contention phase reaches,
+    # one of them never seen before (as there).
     return call(app, 'PUT', path, {
-        'aggregates': _MANY_AGGREGATES[i % 2:][:50],
+        'aggregates': _MANY_AGGREGATES[i % 2:][:49] + [str(uuid.uuid4())],
         'resource_provider_generation': generation})
 
 

@@ -419,3 +419,27 @@ def test_claim_reads_linked_and_named_aggregates(database):
     assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
         sorted([elsewhere, unknown])
     assert get(database, provider).generation == 1
+
+
+def test_replace_links_an_aggregate_created_since_the_claim(database):
+    """An aggregate the claim did not see (another request created it
+    meanwhile) is still linked, with the existing row's id."""
+    from placement.objects import aggregate
+
+    provider = create(database, 'late')
+    other = create(database, 'early')
+    kept, late, fresh = new_uuid(), new_uuid(), new_uuid()
+    database.write(lambda conn: rp.get_by_uuid(conn, provider.uuid)
+                   .set_aggregates(conn, [kept], False))
+    kept_id = database.read(aggregate.ids_by_uuid, [kept])[kept]
+    database.write(lambda conn: rp.get_by_uuid(conn, other.uuid)
+                   .set_aggregates(conn, [late], False))
+    late_id = database.read(aggregate.ids_by_uuid, [late])[late]
+
+    database.write(aggregate.replace, provider.id, [kept, late, fresh],
+                   last=True, current={kept_id: kept}, known={})
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
+        sorted([kept, late, fresh])
+    ids = database.read(aggregate.ids_by_uuid, [kept, late, fresh])
+    assert ids[late] == late_id and ids[kept] == kept_id
+    assert count(database, tables.placement_aggregates) == 3

@@ -102,6 +102,13 @@ def insert_ignore(conn, table, rows, index_elements, returning=()):
     return result.all() if returning else None
 
 
+def insert_ignore_statement(conn, table, index_elements):
+    """The statement ``insert_ignore`` runs (without RETURNING), for
+    ``execute``; rows need every column, ``created_at`` included."""
+    return _insert_ignore_statement(conn.dialect.name, table,
+                                    tuple(index_elements), ())
+
+
 # Built once per (dialect, table, key, returning): building costs more
 # than running.
 _INSERT_IGNORE = {}

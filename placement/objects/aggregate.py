@@ -5,6 +5,7 @@ callers normalise what clients send before it reaches this module.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from placement.db import sql
 from placement.db import tables
@@ -28,6 +29,45 @@ _REMOVE_FROM_PROVIDER = sa.delete(RPA).where(
     RPA.c.aggregate_id.in_(sa.bindparam('aggregate_ids', expanding=True)))
 # inline: no primary key read back (it can travel with the COMMIT).
 _ADD_TO_PROVIDER = sa.insert(RPA).inline()
+_LINK_COLUMNS = ['resource_provider_id', 'aggregate_id', 'created_at']
+
+
+def _create_and_add_postgresql():
+    """One statement creating the aggregates ``uuids`` and adding them,
+    with the existing ``ids``, to the provider.  DO UPDATE (not DO
+    NOTHING) so that an aggregate another transaction created meanwhile
+    still answers its id."""
+    now = sa.bindparam('now', type_=sa.DateTime)
+    provider = sa.bindparam('provider_id', type_=sa.Integer)
+    insert = postgresql.insert(AGG).from_select(
+        ['uuid', 'created_at'],
+        sa.select(sa.func.unnest(sa.bindparam(
+            'uuids', type_=postgresql.ARRAY(sa.String))), now))
+    created = (insert.on_conflict_do_update(
+        index_elements=[AGG.c.uuid], set_={'uuid': insert.excluded.uuid})
+        .returning(AGG.c.id).cte('created'))
+    return sa.insert(RPA).from_select(_LINK_COLUMNS, sa.union_all(
+        sa.select(provider, created.c.id, now),
+        sa.select(provider, sa.func.unnest(sa.bindparam(
+            'ids', type_=postgresql.ARRAY(sa.Integer))), now)))
+
+
+_CREATE_AND_ADD_POSTGRESQL = _create_and_add_postgresql()
+# MariaDB/MySQL: sent after the INSERT IGNORE of the new aggregates, in
+# the same round trip; one statement per number of uuids.
+_ADD_BY_UUID = {}
+
+
+def _add_by_uuid(count):
+    statement = _ADD_BY_UUID.get(count)
+    if statement is None:
+        statement = _ADD_BY_UUID[count] = sa.insert(RPA).from_select(
+            _LINK_COLUMNS,
+            sa.select(sa.bindparam('then_provider_id', type_=sa.Integer),
+                      AGG.c.id, sa.bindparam('then_now', type_=sa.DateTime))
+            .where(AGG.c.uuid.in_([sa.bindparam('then_uuid_%d' % i)
+                                   for i in range(count)])))
+    return statement
 
 
 def ids_by_uuid(conn, uuids):
@@ -76,16 +116,50 @@ def replace(conn, provider_id, uuids, last=False, current=None, known=None):
         known.update(named)
         current = set(current)
     wanted = {known[u] for u in uuids if u in known}
-    # Only aggregates never seen before need more.
-    wanted.update(_create(conn, uuids - set(known)).values())
+    missing = uuids - set(known)
+    if missing and not _creates_while_adding(conn):
+        # Only aggregates never seen before need this.
+        wanted.update(_create(conn, missing).values())
+        missing = set()
     gone = current - wanted
     new = wanted - current
     if gone:
         sql.execute(conn, _REMOVE_FROM_PROVIDER, {
             'provider_id': provider_id, 'aggregate_ids': sorted(gone)},
-            last=last and not new)
-    if new:
+            last=last and not (new or missing))
+    if missing:
+        _create_and_add(conn, provider_id, {
+            u: known[u] for u in uuids if u in known and known[u] in new
+        }, sorted(missing), last)
+    elif new:
         now = sql.utcnow()
         sql.execute(conn, _ADD_TO_PROVIDER, [
             {'resource_provider_id': provider_id, 'aggregate_id': a,
              'created_at': now} for a in sorted(new)], last=last)
+
+
+def _creates_while_adding(conn):
+    """True where ``_create_and_add`` creates aggregates in the round trip
+    that adds them: PostgreSQL, and MariaDB/MySQL sending statements
+    together."""
+    return conn.dialect.name == 'postgresql' or sql.sends_together(conn)
+
+
+def _create_and_add(conn, provider_id, existing, uuids, last):
+    """Create the aggregates ``uuids`` (unless a concurrent request just
+    did) and add them and the ``existing`` ones ({uuid: id}) to the
+    provider, in one round trip."""
+    now = sql.utcnow()
+    if conn.dialect.name == 'postgresql':
+        sql.execute(conn, _CREATE_AND_ADD_POSTGRESQL, {
+            'provider_id': provider_id, 'now': now, 'uuids': uuids,
+            'ids': sorted(existing.values())}, last=last)
+        return
+    # MariaDB/MySQL: then add by uuid what surely exists by then (INSERT
+    # IGNORE waits for a concurrent inserter of the same uuid to end).
+    by_uuid = uuids + sorted(existing)
+    params = {'then_uuid_%d' % i: u for i, u in enumerate(by_uuid)}
+    params.update(then_provider_id=provider_id, then_now=now)
+    sql.execute(conn, sql.insert_ignore_statement(conn, AGG, ['uuid']),
+                [{'uuid': u, 'created_at': now} for u in uuids],
+                then=(_add_by_uuid(len(by_uuid)), params), last=last)
