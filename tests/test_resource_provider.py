@@ -443,3 +443,44 @@ def test_replace_links_an_aggregate_created_since_the_claim(database):
     ids = database.read(aggregate.ids_by_uuid, [kept, late, fresh])
     assert ids[late] == late_id and ids[kept] == kept_id
     assert count(database, tables.placement_aggregates) == 3
+
+
+def test_custom_trait_delete_waits_for_a_claim_naming_it(database):
+    """A claim that names a custom trait the provider does not have yet
+    holds it against a concurrent delete: the delete waits, then finds
+    the trait in use."""
+    import threading
+
+    provider = create(database, 'racing')
+    database.write(trait.ensure_custom, 'CUSTOM_RACE')
+    claimed, release, outcome = threading.Event(), threading.Event(), []
+
+    def write(conn):
+        claimed_provider, current, known = rp.claim(
+            conn, provider.uuid, 0, 'stale', 'traits', named=['CUSTOM_RACE'])
+        assert set(known) == {'CUSTOM_RACE'}
+        claimed.set()
+        release.wait(10)
+        claimed_provider.set_traits(conn, set(known.values()), set(current),
+                                    last=True)
+
+    def delete():
+        try:
+            database.write(trait.delete_custom, 'CUSTOM_RACE')
+            outcome.append('deleted')
+        except errors.InUse:
+            outcome.append('in use')
+
+    writer = threading.Thread(target=database.write, args=(write,))
+    writer.start()
+    assert claimed.wait(10)
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    deleter.join(0.5)
+    assert deleter.is_alive()
+    release.set()
+    writer.join(10)
+    deleter.join(30)
+    assert outcome == ['in use']
+    assert database.read(rp.get_with_traits, provider.uuid)[1] == \
+        ['CUSTOM_RACE']

@@ -289,18 +289,42 @@ def _claim_statement(kind):
 _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, *_LINKS)}
 
-# The aggregates claim that also reads which of the aggregates a write
-# names exist: a third kind of row, marked by the last column.
-_AGG = tables.placement_aggregates
-_CLAIM_AGGREGATES_NAMED_POSTGRESQL = sa.union_all(*(
-    select.add_columns(sa.literal(marker, sa.Integer))
-    for select, marker in zip(_CLAIM_POSTGRESQL['aggregates'].selects, (0, 1))
-), sa.select(*_nulls(*(c.type for c in
-                       _CLAIM_POSTGRESQL['aggregates'].selects[1]
-                       .selected_columns[:-2])),
-             _AGG.c.id, _AGG.c.uuid, sa.literal(2, sa.Integer))
-    .where(_AGG.c.uuid == sa.func.any(sa.bindparam(
-        'named', type_=postgresql.ARRAY(sa.String)))))
+# Claims that also read which of the traits or aggregates a write names
+# exist (traits only when the provider does not have them yet, and
+# share-locked against a concurrent delete): a third kind of row, every
+# row marked by its last column.
+_NAMED = {'traits': (tables.traits.c.id, tables.traits.c.name, True),
+          'aggregates': (tables.placement_aggregates.c.id,
+                         tables.placement_aggregates.c.uuid, False)}
+
+
+def _claim_named_statement(kind):
+    named_id, name, lock = _NAMED[kind]
+    named = sa.select(named_id, name).where(name == sa.func.any(
+        sa.bindparam('named', type_=postgresql.ARRAY(sa.String))))
+    if lock:
+        # Only those the provider does not have yet: a trait a provider
+        # has cannot be deleted anyway.
+        link_id = _LINKS[kind][0]
+        link = link_id.table
+        named = named.where(~sa.exists().where(
+            link_id == named_id,
+            link.c.resource_provider_id == sa.select(RP.c.id).where(
+                RP.c.uuid == sa.bindparam('rp_uuid')).scalar_subquery()
+        )).with_for_update(read=True, of=named_id.table)
+    named = named.cte('named')
+    provider, linked = _CLAIM_POSTGRESQL[kind].selects
+    return sa.union_all(
+        provider.add_columns(sa.literal(0, sa.Integer)),
+        linked.add_columns(sa.literal(1, sa.Integer)),
+        sa.select(*_nulls(*(c.type for c in
+                            linked.selected_columns[:-2])),
+                  named.c[named_id.name], named.c[name.name],
+                  sa.literal(2, sa.Integer)))
+
+
+_CLAIM_NAMED_POSTGRESQL = {kind: _claim_named_statement(kind)
+                           for kind in _NAMED}
 
 
 def _with_linked_string(kind, provider):
@@ -329,6 +353,7 @@ _LINKED_STRING_LOCKED = {
     for kind in _LINKS}
 
 # The aggregates a write names that exist, as one 'id:uuid,...' string.
+_AGG = tables.placement_aggregates
 _NAMED_AGGREGATES = (
     sa.select(sa.func.group_concat(sa.cast(_AGG.c.id, sa.String) + ':'
                                    + _AGG.c.uuid))
@@ -369,8 +394,10 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     With ``linked`` ('traits', 'aggregates' or 'inventories') the answer
     is (provider, {id: name} of its current traits or aggregates, or
     {resource class id: None} of its inventories), read under the lock.
-    With ``named`` too (aggregate uuids, for linked='aggregates') it has
-    a third item: {uuid: id} of the named aggregates that exist.
+    With ``named`` too (trait names or aggregate uuids, for linked='traits'
+    or 'aggregates') it has a third item: {name or uuid: id} of those
+    that exist -- of the traits, those the provider does not have yet,
+    share-locked as ``trait.find_ids(lock=True)`` does.
     """
     known = None
     if conn.dialect.name == 'postgresql':
@@ -383,7 +410,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         else:
             params['named'] = sorted(named)
             row, current, known = None, {}, {}
-            for found in conn.execute(_CLAIM_AGGREGATES_NAMED_POSTGRESQL,
+            for found in conn.execute(_CLAIM_NAMED_POSTGRESQL[linked],
                                       params):
                 marker = found[-1]
                 if marker == 0:
@@ -404,7 +431,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         # write transaction already holds the database.
         mysql = conn.dialect.name in ('mysql', 'mariadb')
         params = {'uuid': uuid}
-        if named is not None:
+        if named is not None and linked == 'aggregates':
             statement = _AGGREGATES_NAMED_STRING[mysql]
             params['named'] = sorted(named)
         elif linked:
@@ -425,11 +452,16 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
             raise errors.ResourceProviderNotFound(uuid=uuid)
         provider = ResourceProvider(*row[:_FIELDS])
         current = _parse_linked(row.linked) if linked else None
-        if named is not None:
-            known = {agg_uuid: agg_id for agg_id, agg_uuid
-                     in _parse_linked(row.named).items()}
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
+        if named is not None and linked == 'aggregates':
+            known = {agg_uuid: agg_id for agg_id, agg_uuid
+                     in _parse_linked(row.named).items()}
+        elif named is not None:
+            # A locking read's subqueries take no locks here.
+            have = set(current.values())
+            known = trait.find_ids(
+                conn, [n for n in named if n not in have], lock=True)
         if then is None:
             provider.increment_generation(conn)
         else:
