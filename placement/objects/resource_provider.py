@@ -300,17 +300,19 @@ _NAMED = {'traits': (tables.traits.c.id, tables.traits.c.name, True),
 
 def _claim_named_statement(kind):
     named_id, name, lock = _NAMED[kind]
-    named = sa.select(named_id, name).where(name == sa.func.any(
-        sa.bindparam('named', type_=postgresql.ARRAY(sa.String))))
+    # Joined with the claimed row: a claim that fails looks nothing up
+    # (and locks nothing).
+    named = (sa.select(named_id, name).select_from(named_id.table)
+             .join(_CLAIMED, sa.true())
+             .where(name == sa.func.any(sa.bindparam(
+                 'named', type_=postgresql.ARRAY(sa.String)))))
     if lock:
         # Only those the provider does not have yet: a trait a provider
         # has cannot be deleted anyway.
         link_id = _LINKS[kind][0]
-        link = link_id.table
         named = named.where(~sa.exists().where(
             link_id == named_id,
-            link.c.resource_provider_id == sa.select(RP.c.id).where(
-                RP.c.uuid == sa.bindparam('rp_uuid')).scalar_subquery()
+            link_id.table.c.resource_provider_id == _CLAIMED.c.id,
         )).with_for_update(read=True, of=named_id.table)
     named = named.cte('named')
     provider, linked = _CLAIM_POSTGRESQL[kind].selects
@@ -400,6 +402,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     share-locked as ``trait.find_ids(lock=True)`` does.
     """
     known = None
+    if named is not None and not named:
+        known, named = {}, None
     if conn.dialect.name == 'postgresql':
         params = {'rp_uuid': uuid, 'expected': generation,
                   'now': sql.utcnow()}
@@ -468,7 +472,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
             provider.generation += 1
             provider.updated_at = now
     provider.claimed = True
-    if named is not None:
+    if known is not None:
         return provider, current, known
     return (provider, current) if linked else provider
 
