@@ -101,6 +101,12 @@ def cases(app, providers):
                                                        next(serial))}),
         'traits-put': lambda i: _put_traits(app, trait_provider, i),
         'aggregates-put': lambda i: _put_aggregates(app, trait_provider, i),
+        'stale-put': lambda i: _put_aggregates(app, trait_provider, i,
+                                               stale=True),
+        'custom-traits-put': lambda i: _put_custom_traits(
+            app, providers[2], i),
+        'stale-traits-put': lambda i: _put_custom_traits(
+            app, providers[2], i, stale=True),
         'populate': lambda i: _populate(app, 'n-%s-%d' % (run_id,
                                                           next(serial))),
         'claim-release': lambda i: _claim_release(app, alloc_provider),
@@ -161,10 +167,36 @@ def _put_traits(app, provider, i):
 _MANY_AGGREGATES = [str(uuid.UUID(int=n + 1)) for n in range(51)]
 
 
-def _put_aggregates(app, provider, i):
+_CUSTOM_TRAITS = ['CUSTOM_PROFILE_%d' % n for n in range(51)]
+
+
+def _put_custom_traits(app, provider, i, stale=False):
+    """As placebench's trait contention: the provider's ~50 custom
+    traits plus one more, or (``stale``) a PUT that lost the race."""
+    if i == 10 ** 6:  # the first warm-up call creates the traits
+        for name in _CUSTOM_TRAITS:
+            call(app, 'PUT', '/traits/' + name)
+    path = '/resource_providers/%s/traits' % provider
+    status, body = call(app, 'GET', path)
+    generation = json.loads(body)['resource_provider_generation']
+    names = _CUSTOM_TRAITS[i % 2:][:50]
+    status, body = call(app, 'PUT', path, {
+        'traits': names,
+        'resource_provider_generation': generation - 1 if stale
+        else generation})
+    return (200 if stale and status == 409 else status), body
+
+
+def _put_aggregates(app, provider, i, stale=False):
     path = '/resource_providers/%s/aggregates' % provider
     status, body = call(app, 'GET', path)
     generation = json.loads(body)['resource_provider_generation']
+    if stale:
+        # A writer that lost the race: answered 409.
+        status, body = call(app, 'PUT', path, {
+            'aggregates': _MANY_AGGREGATES[:50],
+            'resource_provider_generation': generation - 1})
+        return (200 if status == 409 else status), body
     # About the size of the sets placebench's contention phase reaches,
     # one of them never seen before (as there).
     return call(app, 'PUT', path, {

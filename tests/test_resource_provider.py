@@ -445,10 +445,9 @@ def test_replace_links_an_aggregate_created_since_the_claim(database):
     assert count(database, tables.placement_aggregates) == 3
 
 
-def test_custom_trait_delete_waits_for_a_claim_naming_it(database):
-    """A claim that names a custom trait the provider does not have yet
-    holds it against a concurrent delete: the delete waits, then finds
-    the trait in use."""
+def test_custom_trait_delete_waits_for_a_write_adding_it(database):
+    """A trait write holds the custom traits it adds against a concurrent
+    delete: the delete waits, then finds the trait in use."""
     import threading
 
     provider = create(database, 'racing')
@@ -456,12 +455,13 @@ def test_custom_trait_delete_waits_for_a_claim_naming_it(database):
     claimed, release, outcome = threading.Event(), threading.Event(), []
 
     def write(conn):
-        claimed_provider, current, known = rp.claim(
-            conn, provider.uuid, 0, 'stale', 'traits', named=['CUSTOM_RACE'])
-        assert set(known) == {'CUSTOM_RACE'}
+        claimed_provider, current = rp.claim(conn, provider.uuid, 0,
+                                             'stale', 'traits')
+        found = trait.find_ids(conn, ['CUSTOM_RACE'], lock=True)
+        assert set(found) == {'CUSTOM_RACE'}
         claimed.set()
         release.wait(10)
-        claimed_provider.set_traits(conn, set(known.values()), set(current),
+        claimed_provider.set_traits(conn, set(found.values()), set(current),
                                     last=True)
 
     def delete():

@@ -103,15 +103,14 @@ class Trait(api.Resource):
 def _set_traits(conn, uuid, names, generation):
     """Replace the provider's traits; the generation moves only when the
     set of traits changes."""
-    names = list(dict.fromkeys(names))
-    # Standard traits' ids are known without a query; the claim looks up
-    # the others the provider does not have yet (and locks them against a
-    # concurrent delete).
-    standard, others = trait_obj.split_standard(conn, names)
-    provider, current, found = sub.claim_provider(
-        conn, uuid, generation, linked='traits', named=others)
-    found.update(standard)
+    provider, current = sub.claim_provider(conn, uuid, generation,
+                                           linked='traits')
     have = {name: trait_id for trait_id, name in current.items()}
+    names = list(dict.fromkeys(names))
+    # Only traits the provider does not have yet need looking up (and
+    # locking against a concurrent delete).
+    found = trait_obj.find_ids(
+        conn, [name for name in names if name not in have], lock=True)
     missing = [name for name in names
                if name not in have and name not in found]
     if missing:

@@ -289,44 +289,26 @@ def _claim_statement(kind):
 _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, *_LINKS)}
 
-# Claims that also read which of the traits or aggregates a write names
-# exist (traits only when the provider does not have them yet, and
-# share-locked against a concurrent delete): a third kind of row, every
-# row marked by its last column.
-_NAMED = {'traits': (tables.traits.c.id, tables.traits.c.name, True),
-          'aggregates': (tables.placement_aggregates.c.id,
-                         tables.placement_aggregates.c.uuid, False)}
-
-
-def _claim_named_statement(kind):
-    named_id, name, lock = _NAMED[kind]
-    # Joined with the claimed row: a claim that fails looks nothing up
-    # (and locks nothing).
-    named = (sa.select(named_id, name).select_from(named_id.table)
+# The aggregates claim that also reads which of the aggregates a write
+# names exist -- only when the claim succeeds (joined with the claimed
+# row): a third kind of row, every row marked by its last column.
+def _claim_named_aggregates_statement():
+    agg = tables.placement_aggregates
+    named = (sa.select(agg.c.id, agg.c.uuid).select_from(agg)
              .join(_CLAIMED, sa.true())
-             .where(name == sa.func.any(sa.bindparam(
-                 'named', type_=postgresql.ARRAY(sa.String)))))
-    if lock:
-        # Only those the provider does not have yet: a trait a provider
-        # has cannot be deleted anyway.
-        link_id = _LINKS[kind][0]
-        named = named.where(~sa.exists().where(
-            link_id == named_id,
-            link_id.table.c.resource_provider_id == _CLAIMED.c.id,
-        )).with_for_update(read=True, of=named_id.table)
-    named = named.cte('named')
-    provider, linked = _CLAIM_POSTGRESQL[kind].selects
+             .where(agg.c.uuid == sa.func.any(sa.bindparam(
+                 'named', type_=postgresql.ARRAY(sa.String))))
+             .cte('named'))
+    provider, linked = _CLAIM_POSTGRESQL['aggregates'].selects
     return sa.union_all(
         provider.add_columns(sa.literal(0, sa.Integer)),
         linked.add_columns(sa.literal(1, sa.Integer)),
         sa.select(*_nulls(*(c.type for c in
                             linked.selected_columns[:-2])),
-                  named.c[named_id.name], named.c[name.name],
-                  sa.literal(2, sa.Integer)))
+                  named.c.id, named.c.uuid, sa.literal(2, sa.Integer)))
 
 
-_CLAIM_NAMED_POSTGRESQL = {kind: _claim_named_statement(kind)
-                           for kind in _NAMED}
+_CLAIM_NAMED_AGGREGATES_POSTGRESQL = _claim_named_aggregates_statement()
 
 
 def _with_linked_string(kind, provider):
@@ -396,10 +378,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     With ``linked`` ('traits', 'aggregates' or 'inventories') the answer
     is (provider, {id: name} of its current traits or aggregates, or
     {resource class id: None} of its inventories), read under the lock.
-    With ``named`` too (trait names or aggregate uuids, for linked='traits'
-    or 'aggregates') it has a third item: {name or uuid: id} of those
-    that exist -- of the traits, those the provider does not have yet,
-    share-locked as ``trait.find_ids(lock=True)`` does.
+    With ``named`` too (aggregate uuids, for linked='aggregates') it has
+    a third item: {uuid: id} of the named aggregates that exist.
     """
     known = None
     if named is not None and not named:
@@ -414,7 +394,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         else:
             params['named'] = sorted(named)
             row, current, known = None, {}, {}
-            for found in conn.execute(_CLAIM_NAMED_POSTGRESQL[linked],
+            for found in conn.execute(_CLAIM_NAMED_AGGREGATES_POSTGRESQL,
                                       params):
                 marker = found[-1]
                 if marker == 0:
@@ -435,7 +415,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         # write transaction already holds the database.
         mysql = conn.dialect.name in ('mysql', 'mariadb')
         params = {'uuid': uuid}
-        if named is not None and linked == 'aggregates':
+        if named is not None:
             statement = _AGGREGATES_NAMED_STRING[mysql]
             params['named'] = sorted(named)
         elif linked:
@@ -458,14 +438,9 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         current = _parse_linked(row.linked) if linked else None
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
-        if named is not None and linked == 'aggregates':
+        if named is not None:
             known = {agg_uuid: agg_id for agg_id, agg_uuid
                      in _parse_linked(row.named).items()}
-        elif named is not None:
-            # A locking read's subqueries take no locks here.
-            have = set(current.values())
-            known = trait.find_ids(
-                conn, [n for n in named if n not in have], lock=True)
         if then is None:
             provider.increment_generation(conn)
         else:

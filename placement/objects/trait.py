@@ -60,12 +60,6 @@ def _storable(name):
     return True
 
 
-def split_standard(conn, names):
-    """({name: id} of the standard traits among ``names`` that exist,
-    [the other names that could be stored]), without a query."""
-    return _STANDARD_IDS.split(conn, [n for n in names if _storable(n)])
-
-
 def find_ids(conn, names, lock=False):
     """{name: id} of the traits among ``names`` that exist.
 
