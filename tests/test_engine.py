@@ -414,3 +414,98 @@ def test_claim_is_one_round_trip_on_mysql(database, two_providers,
     with pytest.raises(errors.ConcurrentUpdateDetected):
         database.write(lambda conn: rp.claim(conn, uuid, 0))
     assert database.read(rp.get_by_uuid, uuid).generation == 1
+
+
+# -- a failed claim's ROLLBACK travels with the next statement (PostgreSQL)
+
+def provider_uuid(database, provider_id):
+    return database.read(lambda conn: conn.execute(
+        sa.select(RP.c.uuid).where(RP.c.id == provider_id)).scalar_one())
+
+
+def test_failed_claim_holds_nothing_and_rolls_back_later(database,
+                                                         two_providers):
+    if database.backend != 'postgresql':
+        pytest.skip('PostgreSQL only')
+    uuid = provider_uuid(database, two_providers[0])
+    sent = []
+
+    def record(conn, cursor, statement, *_args):
+        sent.append(statement)
+    sa.event.listen(database.read_engine, 'after_cursor_execute', record)
+    try:
+        with pytest.raises(errors.ConcurrentUpdateDetected):
+            database.write(lambda conn: rp.claim(conn, uuid, 7))
+        # No ROLLBACK of its own: the transaction holds no lock, so
+        # another session updates the row without waiting.
+        assert not any(s.startswith('ROLLBACK') for s in sent)
+        other = database.engine.connect()
+        try:
+            other.exec_driver_sql("SET lock_timeout = '1s'")
+            bump(other, two_providers[0])
+            other.commit()
+        finally:
+            other.close()
+        # The next statement on the connection carries the ROLLBACK.
+        assert database.read(rp.get_by_uuid, uuid).generation == 1
+        assert sent[-1].startswith('ROLLBACK; ')
+        claimed = database.write(lambda conn: rp.claim(conn, uuid, 1))
+        assert claimed.generation == 2
+    finally:
+        sa.event.remove(database.read_engine, 'after_cursor_execute', record)
+    assert database.read(rp.get_by_uuid, uuid).generation == 2
+
+
+def test_failed_claim_after_other_work_rolls_back_at_once(database,
+                                                          two_providers):
+    if database.backend != 'postgresql':
+        pytest.skip('PostgreSQL only')
+    first, second = (provider_uuid(database, p) for p in two_providers)
+
+    def write(conn):
+        rp.claim(conn, first, 0)
+        rp.claim(conn, second, 5)
+
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(write)
+    with database.read_engine.connect() as conn:
+        assert conn.connection.dbapi_connection.get_transaction_status() == 0
+    # The first claim was undone.
+    assert database.read(rp.get_by_uuid, first).generation == 0
+
+
+def test_claim_that_waited_and_failed_rolls_back_at_once(database,
+                                                         two_providers):
+    """A claim whose UPDATE waited for a concurrent writer and then found
+    another generation may keep a lock on the row: its transaction is
+    rolled back at once, and the row is free for others."""
+    if database.backend != 'postgresql':
+        pytest.skip('PostgreSQL only')
+    uuid = provider_uuid(database, two_providers[0])
+    holder = database.engine.connect()
+    holder.begin()
+    bump(holder, two_providers[0])
+    outcome = []
+
+    def claim():
+        try:
+            database.write(lambda conn: rp.claim(conn, uuid, 0))
+        except errors.ConcurrentUpdateDetected:
+            outcome.append('conflict')
+
+    waiter = threading.Thread(target=claim)
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive()
+    holder.commit()
+    holder.close()
+    waiter.join(10)
+    assert outcome == ['conflict']
+    other = database.engine.connect()
+    try:
+        other.exec_driver_sql("SET lock_timeout = '2s'")
+        bump(other, two_providers[0])
+        other.commit()
+    finally:
+        other.close()
+    assert database.read(rp.get_by_uuid, uuid).generation == 2

@@ -192,6 +192,22 @@ _BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
 _INSERTMANYVALUES = sa_interfaces.ExecuteStyle.INSERTMANYVALUES
 # Execution option of a transaction's last statement (``sql.execute``).
 LAST = 'placement_last_statement'
+# conn.info keys on PostgreSQL: statements sent since BEGIN; the
+# transaction's one statement took no lock and changed nothing
+# (``holds_nothing``); the connection's open transaction is to be rolled
+# back with its next statement.
+_STATEMENTS = 'placement_statements'
+_HOLDS_NOTHING = 'placement_holds_nothing'
+_ROLLBACK_LATER = 'placement_rollback_later'
+
+
+def holds_nothing(conn):
+    """Say that the statement just run (a failed claim) took no lock and
+    changed nothing.  When it was the only statement of a PostgreSQL
+    write transaction that now fails, the ROLLBACK is not sent on its
+    own: it travels with the connection's next statement."""
+    if conn.info.get(_TX) == _OPEN and conn.info.get(_STATEMENTS) == 1:
+        conn.info[_HOLDS_NOTHING] = True
 # Execution option on MariaDB/MySQL: (statement, parameters) to send in
 # the same round trip, after the statement (``sql.execute``).
 THEN = 'placement_then'
@@ -212,6 +228,16 @@ def _postgresql_setup(engine, prepare=True):
         # A multi-row INSERT that SQLAlchemy sends as one statement.
         if executemany and _one_insert_statement(conn, context):
             executemany = False
+        if conn.info.pop(_ROLLBACK_LATER, False):
+            if executemany:
+                cursor.execute('ROLLBACK')
+            else:
+                statement, parameters = _begin_with_first_statement(
+                    conn, cursor, statement, parameters, context,
+                    executemany)
+                return 'ROLLBACK; ' + statement, parameters
+        if state in (_PENDING, _OPEN):
+            conn.info[_STATEMENTS] = conn.info.get(_STATEMENTS, 0) + 1
         if prepare and not executemany and (
                 state in (_PENDING, _OPEN) or (
                     context is not None
@@ -242,8 +268,13 @@ def _postgresql_setup(engine, prepare=True):
 
     @event.listens_for(engine, 'reset')
     def _on_reset(dbapi_conn, record, _state):
-        # Never pool a connection inside a transaction (status 0: idle).
+        # Never pool a connection inside a transaction (status 0: idle),
+        # unless it is one that holds nothing and the next statement
+        # will end (``holds_nothing``).
         record.info.pop(_TX, None)
+        record.info.pop(_STATEMENTS, None)
+        if record.info.get(_ROLLBACK_LATER):
+            return
         if dbapi_conn.get_transaction_status() != 0:
             with dbapi_conn.cursor() as cursor:
                 cursor.execute('ROLLBACK')
@@ -377,10 +408,16 @@ class Database:
                     return _outcome(fn(conn, *args, **kwargs))
         with read_engine.connect() as conn:
             conn.info[_TX] = _PENDING
+            conn.info[_STATEMENTS] = 0
+            conn.info.pop(_HOLDS_NOTHING, None)
             try:
                 result = _outcome(fn(conn, *args, **kwargs))
             except BaseException:
-                if conn.info.pop(_TX, None) in (_OPEN, _COMMITTING):
+                state = conn.info.pop(_TX, None)
+                if state == _OPEN and conn.info.pop(_HOLDS_NOTHING, False) \
+                        and conn.info.get(_STATEMENTS) == 1:
+                    conn.info[_ROLLBACK_LATER] = True
+                elif state in (_OPEN, _COMMITTING):
                     try:
                         conn.exec_driver_sql('ROLLBACK')
                     except Exception:

@@ -57,6 +57,12 @@ def execute(conn, statement, params=None, last=False, then=None):
     return conn.execute(statement, params, execution_options=options)
 
 
+def holds_nothing(conn):
+    """The statement just run (a failed claim) took no lock and changed
+    nothing (``engine.holds_nothing``)."""
+    engine.holds_nothing(conn)
+
+
 def sends_together(conn):
     """True when ``conn`` sends several statements in one round trip
     (``execute``'s ``then``): MariaDB/MySQL through pymysql or

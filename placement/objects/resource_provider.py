@@ -403,6 +403,13 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
                     current[found[-3]] = found[-2]
                 else:
                     known[found[-2]] = found[-3]
+        if row is None or (row.claimed_generation is None
+                           and row.generation != generation):
+            # No such provider, or one whose generation already differed
+            # in the statement's snapshot: the UPDATE locked nothing.
+            # (One that matched there waited for a concurrent writer and
+            # may keep a lock on the row version it then re-checked.)
+            sql.holds_nothing(conn)
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
         if row.claimed_generation is None:
