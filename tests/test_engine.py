@@ -418,6 +418,18 @@ def test_claim_is_one_round_trip_on_mysql(database, two_providers,
 
 # -- a failed claim's ROLLBACK travels with the next statement (PostgreSQL)
 
+def bump_without_waiting(database, provider_id):
+    """Bump the provider from another session, failing (PostgreSQL's
+    lock timeout) rather than waiting if something still locks the row."""
+    other = database.engine.connect()
+    try:
+        other.exec_driver_sql("SET lock_timeout = '1s'")
+        bump(other, provider_id)
+        other.commit()
+    finally:
+        other.close()
+
+
 def provider_uuid(database, provider_id):
     return database.read(lambda conn: conn.execute(
         sa.select(RP.c.uuid).where(RP.c.id == provider_id)).scalar_one())
@@ -439,13 +451,7 @@ def test_failed_claim_holds_nothing_and_rolls_back_later(database,
         # No ROLLBACK of its own: the transaction holds no lock, so
         # another session updates the row without waiting.
         assert not any(s.startswith('ROLLBACK') for s in sent)
-        other = database.engine.connect()
-        try:
-            other.exec_driver_sql("SET lock_timeout = '1s'")
-            bump(other, two_providers[0])
-            other.commit()
-        finally:
-            other.close()
+        bump_without_waiting(database, two_providers[0])
         # The next statement on the connection carries the ROLLBACK.
         assert database.read(rp.get_by_uuid, uuid).generation == 1
         assert sent[-1].startswith('ROLLBACK; ')
@@ -501,11 +507,5 @@ def test_claim_that_waited_and_failed_rolls_back_at_once(database,
     holder.close()
     waiter.join(10)
     assert outcome == ['conflict']
-    other = database.engine.connect()
-    try:
-        other.exec_driver_sql("SET lock_timeout = '2s'")
-        bump(other, two_providers[0])
-        other.commit()
-    finally:
-        other.close()
+    bump_without_waiting(database, two_providers[0])
     assert database.read(rp.get_by_uuid, uuid).generation == 2

@@ -192,10 +192,13 @@ _BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
 _INSERTMANYVALUES = sa_interfaces.ExecuteStyle.INSERTMANYVALUES
 # Execution option of a transaction's last statement (``sql.execute``).
 LAST = 'placement_last_statement'
+# Execution option on MariaDB/MySQL: (statement, parameters) to send in
+# the same round trip, after the statement (``sql.execute``).
+THEN = 'placement_then'
 # conn.info keys on PostgreSQL: statements sent since BEGIN; the
-# transaction's one statement took no lock and changed nothing
-# (``holds_nothing``); the connection's open transaction is to be rolled
-# back with its next statement.
+# statement just run took no lock and changed nothing (``holds_nothing``);
+# the connection's open transaction is to be rolled back with its next
+# statement.
 _STATEMENTS = 'placement_statements'
 _HOLDS_NOTHING = 'placement_holds_nothing'
 _ROLLBACK_LATER = 'placement_rollback_later'
@@ -206,11 +209,8 @@ def holds_nothing(conn):
     changed nothing.  When it was the only statement of a PostgreSQL
     write transaction that now fails, the ROLLBACK is not sent on its
     own: it travels with the connection's next statement."""
-    if conn.info.get(_TX) == _OPEN and conn.info.get(_STATEMENTS) == 1:
+    if conn.info.get(_TX) == _OPEN:
         conn.info[_HOLDS_NOTHING] = True
-# Execution option on MariaDB/MySQL: (statement, parameters) to send in
-# the same round trip, after the statement (``sql.execute``).
-THEN = 'placement_then'
 
 
 def _one_insert_statement(conn, context):

@@ -109,11 +109,10 @@ def replace(conn, provider_id, uuids, last=False, current=None, known=None):
             else:
                 known[agg_uuid] = agg_id
     else:
-        named = known
-        known = {agg_uuid: agg_id for agg_id, agg_uuid in current.items()}
-        if named is None:
-            named = ids_by_uuid(conn, uuids - set(known))
-        known.update(named)
+        if known is None:
+            known = ids_by_uuid(conn, uuids - set(current.values()))
+        known = {**known, **{agg_uuid: agg_id
+                             for agg_id, agg_uuid in current.items()}}
         current = set(current)
     wanted = {known[u] for u in uuids if u in known}
     missing = uuids - set(known)

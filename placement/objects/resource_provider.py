@@ -33,6 +33,7 @@ from placement.objects import provider_filters
 from placement.objects import trait
 
 RP = tables.resource_providers
+_AGG = tables.placement_aggregates
 _ROOT = RP.alias('root')
 _PARENT = RP.alias('parent')
 
@@ -289,14 +290,14 @@ def _claim_statement(kind):
 _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, *_LINKS)}
 
+
 # The aggregates claim that also reads which of the aggregates a write
 # names exist -- only when the claim succeeds (joined with the claimed
 # row): a third kind of row, every row marked by its last column.
 def _claim_named_aggregates_statement():
-    agg = tables.placement_aggregates
-    named = (sa.select(agg.c.id, agg.c.uuid).select_from(agg)
+    named = (sa.select(_AGG.c.id, _AGG.c.uuid).select_from(_AGG)
              .join(_CLAIMED, sa.true())
-             .where(agg.c.uuid == sa.func.any(sa.bindparam(
+             .where(_AGG.c.uuid == sa.func.any(sa.bindparam(
                  'named', type_=postgresql.ARRAY(sa.String))))
              .cte('named'))
     provider, linked = _CLAIM_POSTGRESQL['aggregates'].selects
@@ -337,7 +338,6 @@ _LINKED_STRING_LOCKED = {
     for kind in _LINKS}
 
 # The aggregates a write names that exist, as one 'id:uuid,...' string.
-_AGG = tables.placement_aggregates
 _NAMED_AGGREGATES = (
     sa.select(sa.func.group_concat(sa.cast(_AGG.c.id, sa.String) + ':'
                                    + _AGG.c.uuid))
