@@ -44,6 +44,7 @@ import os
 import random
 import threading
 import time
+import weakref
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc as sa_exc
@@ -130,20 +131,23 @@ def _mysql_setup(engine):
         cparams['client_flag'] = cparams.get('client_flag', 0) | \
             _MULTI_STATEMENTS
 
-    @event.listens_for(engine, 'before_cursor_execute', retval=True)
-    def _append(conn, cursor, statement, parameters, context, executemany):
-        if context is None or not isinstance(parameters, dict) or (
-                executemany and not _one_insert_statement(conn, context)):
-            return statement, parameters
-        options = context.execution_options
-        then = options.get(THEN)
-        if then is not None:
-            then_statement, then_parameters = then
-            statement = statement + '; ' + then_statement
-            parameters = dict(parameters, **then_parameters)
-        if options.get(LAST):
-            statement = statement + '; COMMIT'
+    _shape_with(engine, _mysql_shape)
+
+
+def _mysql_shape(conn, cursor, statement, parameters, options, binds,
+                 executemany):
+    """A MariaDB/MySQL statement with what ``sql.execute`` asked to send
+    along: a second statement (THEN), the COMMIT (LAST)."""
+    if executemany or not isinstance(parameters, dict):
         return statement, parameters
+    then = options.get(THEN)
+    if then is not None:
+        then_statement, then_parameters = then
+        statement = statement + '; ' + then_statement
+        parameters = dict(parameters, **then_parameters)
+    if options.get(LAST):
+        statement = statement + '; COMMIT'
+    return statement, parameters
 
 
 # MySQL drivers that can send several statements in one query.
@@ -220,46 +224,77 @@ def _one_insert_statement(conn, context):
             <= conn.dialect.insertmanyvalues_page_size)
 
 
-def _postgresql_setup(engine, prepare=True):
+# engine -> its function (conn, cursor, statement, parameters, options,
+# binds, executemany) -> (statement, parameters): how a statement is
+# sent on it.  SQLAlchemy executions reach it through the
+# before_cursor_execute event, ``direct.run`` calls it itself.
+_SHAPES = weakref.WeakKeyDictionary()
+
+
+def shape_of(engine):
+    """``engine``'s statement-shaping function, or None."""
+    return _SHAPES.get(engine)
+
+
+def _shape_with(engine, shape):
+    _SHAPES[engine] = shape
+
     @event.listens_for(engine, 'before_cursor_execute', retval=True)
-    def _begin_with_first_statement(conn, cursor, statement, parameters,
-                                    context, executemany):
-        state = conn.info.get(_TX)
-        # A multi-row INSERT that SQLAlchemy sends as one statement.
-        if executemany and _one_insert_statement(conn, context):
-            executemany = False
-        if conn.info.pop(_ROLLBACK_LATER, False):
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        options, binds = {}, None
+        if context is not None:
+            options = context.execution_options
+            binds = getattr(context.compiled, 'binds', None)
+            # A multi-row INSERT that SQLAlchemy sends as one statement.
+            if executemany and _one_insert_statement(conn, context):
+                executemany = False
+        return shape(conn, cursor, statement, parameters, options, binds,
+                     executemany)
+
+
+def _postgresql_shape(prepare):
+    def shape(conn, cursor, statement, parameters, options, binds,
+              executemany):
+        """BEGIN with a write's first statement, COMMIT with its last
+        (LAST), a pending ROLLBACK first, and the prepared form."""
+        info = conn.info
+        state = info.get(_TX)
+        if info.pop(_ROLLBACK_LATER, False):
             if executemany:
                 cursor.execute('ROLLBACK')
             else:
-                statement, parameters = _begin_with_first_statement(
-                    conn, cursor, statement, parameters, context,
+                statement, parameters = shape(
+                    conn, cursor, statement, parameters, options, binds,
                     executemany)
                 return 'ROLLBACK; ' + statement, parameters
-        if state in (_PENDING, _OPEN):
-            conn.info[_STATEMENTS] = conn.info.get(_STATEMENTS, 0) + 1
+        writing = state in (_PENDING, _OPEN)
+        if writing:
+            info[_STATEMENTS] = info.get(_STATEMENTS, 0) + 1
         if prepare and not executemany and (
-                state in (_PENDING, _OPEN) or (
-                    context is not None
-                    and context.execution_options.get(prepared.PREPARE))):
+                writing or options.get(prepared.PREPARE)):
             statement = prepared.rewrite(cursor, statement, parameters,
-                                         context, state == _OPEN)
-        if state not in (_PENDING, _OPEN):
+                                         binds, state == _OPEN)
+        if not writing:
             return statement, parameters
-        if (not executemany and context is not None
-                and context.execution_options.get(LAST)):
+        if not executemany and options.get(LAST):
             # A lone statement needs no transaction at all.
             if state == _OPEN:
                 statement = statement + '; COMMIT'
-            conn.info[_TX] = _COMMITTING
+            info[_TX] = _COMMITTING
         elif state == _PENDING:
-            conn.info[_TX] = _OPEN
+            info[_TX] = _OPEN
             if executemany:
                 cursor.execute(_BEGIN)
             else:
                 statement = _BEGIN + '; ' + statement
         return statement, parameters
+    return shape
 
+
+def _postgresql_setup(engine, prepare=True):
+    _shape_with(engine, _postgresql_shape(prepare))
+
+    # (``direct.run`` calls after_cursor_execute listeners too.)
     @event.listens_for(engine, 'after_cursor_execute')
     def _committed(conn, _cursor, _statement, _parameters, _context,
                    _executemany):

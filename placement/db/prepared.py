@@ -55,9 +55,8 @@ def _fits(parameters):
 _BIGINT = 2 ** 63
 
 
-def _bind_type(context, name):
+def _bind_type(binds, name):
     """The type to declare for the bind parameter ``name``."""
-    binds = context.compiled.binds
     bind = binds.get(name)
     if bind is None:
         bind = binds.get(_IMV_SUFFIX.sub('', name))
@@ -89,11 +88,12 @@ def _prepare(cursor, name, text, types, in_transaction):
     return True
 
 
-def rewrite(cursor, statement, parameters, context, in_transaction):
+def rewrite(cursor, statement, parameters, binds, in_transaction):
     """``statement`` as an EXECUTE of its prepared form, or unchanged.
-    ``parameters`` must be the dict psycopg2 interpolates."""
-    if (context is None or context.compiled is None
-            or not isinstance(parameters, dict)
+    ``parameters`` must be the dict psycopg2 interpolates; ``binds`` are
+    the compiled statement's bind parameters ({name: BindParameter}),
+    None for a statement given as text."""
+    if (binds is None or not isinstance(parameters, dict)
             or not statement.lstrip().upper().startswith(_KINDS)
             or ';' in statement or not _fits(parameters)):
         return statement
@@ -115,7 +115,7 @@ def rewrite(cursor, statement, parameters, context, in_transaction):
         # The PREPARE is sent without parameters: nothing unescapes '%%'.
         text = text.replace('%%', '%')
         name = 'placement_%d' % (len(session) + 1)
-        types = [_bind_type(context, n) for n in names]
+        types = [_bind_type(binds, n) for n in names]
         if not _prepare(cursor, name, text, types, in_transaction):
             name = None
         session[statement] = (name, names) if name else None

@@ -6,6 +6,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from placement.db import direct
 from placement.db import engine
 
 
@@ -23,7 +24,9 @@ def utcnow_as_stored(conn):
 
 
 def execute(conn, statement, params=None, last=False, then=None):
-    """``conn.execute``; with ``last``, as the last statement of the write
+    """``conn.execute`` (straight on the DBAPI cursor where ``direct``
+    can send the statement: the answer is then a ``direct.Rows``); with
+    ``last``, as the last statement of the write
     transaction: nothing may run after it.  On PostgreSQL the last
     statement travels with the COMMIT, saving a round trip, and its result
     (rows, rowcount) is then not available -- except when it is the
@@ -45,6 +48,10 @@ def execute(conn, statement, params=None, last=False, then=None):
             raise ValueError('%s sends one statement at a time'
                              % conn.dialect.name)
         options[engine.THEN] = _then(conn, *then)
+    if direct.runs_here(conn):
+        result = direct.run(conn, statement, params, options)
+        if result is not None:
+            return result
     if together and options:
         # By the time the caller asks, the cursor's rowcount is that of
         # the statements sent after this one.

@@ -75,7 +75,8 @@ def ids_by_uuid(conn, uuids):
     uuids = set(uuids)
     if not uuids:
         return {}
-    return dict(conn.execute(_IDS_BY_UUID, {'uuids': sorted(uuids)}).all())
+    return dict(sql.execute(conn, _IDS_BY_UUID,
+                            {'uuids': sorted(uuids)}).all())
 
 
 def _create(conn, uuids):
@@ -102,7 +103,7 @@ def replace(conn, provider_id, uuids, last=False, current=None, known=None):
         # One query answers both "which of these exist" and "which does
         # the provider have now".
         current, known = set(), {}
-        for agg_uuid, agg_id, member in conn.execute(_NAMED_OR_MEMBER, {
+        for agg_uuid, agg_id, member in sql.execute(conn, _NAMED_OR_MEMBER, {
                 'provider_id': provider_id, 'uuids': sorted(uuids)}):
             if member:
                 current.add(agg_id)

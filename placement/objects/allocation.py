@@ -63,12 +63,14 @@ def _lock_providers(conn, uuids):
         return {}
     now = sql.utcnow()
     if conn.dialect.name == 'postgresql':
-        found = dict(conn.execute(_LOCK_AND_BUMP, {
+        found = dict(sql.execute(conn, _LOCK_AND_BUMP, {
             'uuids': sorted(uuids), 'now': now}).all())
     else:
-        found = dict(conn.execute(_LOCK, {'uuids': sorted(uuids)}).all())
+        found = dict(sql.execute(conn, _LOCK,
+                                 {'uuids': sorted(uuids)}).all())
         if found:
-            conn.execute(_BUMP, {'ids': sorted(found.values()), 'now': now})
+            sql.execute(conn, _BUMP,
+                        {'ids': sorted(found.values()), 'now': now})
     for uuid in sorted(uuids - set(found)):
         raise errors.InvalidInput(
             "Allocation for resource provider '%s' that does not exist."
@@ -128,7 +130,7 @@ def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
     provider_ids = sorted({p for p, _ in wanted})
     inventory = {
         (row.resource_provider_id, row.resource_class_id): row
-        for row in conn.execute(_INVENTORY_AND_USAGE,
+        for row in sql.execute(conn, _INVENTORY_AND_USAGE,
                                 {'provider_ids': provider_ids})}
     for (provider_id, class_id), amounts in sorted(wanted.items()):
         rc = class_names[class_id]
@@ -167,11 +169,11 @@ def _delete_old(conn, consumer_uuids):
         return removed
     params = {'uuids': sorted(consumer_uuids)}
     if conn.dialect.name in ('postgresql', 'sqlite'):
-        rows = conn.execute(_DELETE_RETURNING, params).all()
+        rows = sql.execute(conn, _DELETE_RETURNING, params).all()
     else:
-        rows = conn.execute(_HELD, params).all()
+        rows = sql.execute(conn, _HELD, params).all()
         if rows:
-            conn.execute(_DELETE, params)
+            sql.execute(conn, _DELETE, params)
     for provider_id, class_id, used in rows:
         removed[provider_id, class_id] += used
     return removed
@@ -264,7 +266,7 @@ def delete_for_consumer(conn, consumer_uuid, last=False):
     """Remove every allocation of a consumer, and the consumer.
     ``last``: this is the transaction's last work (``sql.execute``)."""
     consumer_obj.lock(conn, consumer_uuid)
-    result = conn.execute(_DELETE, {'uuids': [consumer_uuid]})
+    result = sql.execute(conn, _DELETE, {'uuids': [consumer_uuid]})
     if not result.rowcount:
         raise errors.NotFound(
             "No allocations for consumer '%s'" % consumer_uuid)

@@ -95,7 +95,7 @@ def lock(conn, uuid):
     """Lock the row of the consumer ``uuid`` (if it exists) until the
     transaction ends."""
     if conn.dialect.name != 'sqlite':
-        conn.execute(_LOCK_BY_UUID, {'uuid': uuid})
+        sql.execute(conn, _LOCK_BY_UUID, {'uuid': uuid})
 
 
 def get(conn, uuid, for_update=False):
@@ -103,7 +103,7 @@ def get(conn, uuid, for_update=False):
     statement = _BY_UUID
     if for_update:
         statement = _BY_UUID_LOCKED.get(conn.dialect.name, _BY_UUID)
-    row = conn.execute(statement, {'uuid': uuid}).first()
+    row = sql.execute(conn, statement, {'uuid': uuid}).first()
     return Consumer(**row._mapping) if row is not None else None
 
 

@@ -129,7 +129,7 @@ _UPDATE = sa.update(INV).where(
 
 def list_for_provider(conn, provider):
     """The provider's inventories, ordered by resource class id."""
-    rows = conn.execute(_LIST_FOR_PROVIDER,
+    rows = sql.execute(conn, _LIST_FOR_PROVIDER,
                         {'provider_id': provider.id}).all()
     return [_from_row(r) for r in rows]
 
@@ -186,7 +186,7 @@ def _row(provider, class_id, inv, now=None):
 
 
 def _insert(conn, provider, class_id, inv):
-    conn.execute(_INSERT, _row(provider, class_id, inv))
+    sql.execute(conn, _INSERT, _row(provider, class_id, inv))
 
 
 def _update_params(provider, class_id, inv, now):
@@ -195,7 +195,7 @@ def _update_params(provider, class_id, inv, now):
 
 
 def _update(conn, provider, class_id, inv):
-    return conn.execute(_UPDATE, _update_params(
+    return sql.execute(conn, _UPDATE, _update_params(
         provider, class_id, inv, sql.utcnow())).rowcount
 
 
@@ -253,7 +253,7 @@ def replace_all(conn, provider, inventories, last=False, current=None):
     by_id = {wanted_ids[inv.resource_class]: inv for inv in inventories}
     provider.increment_generation(conn)
     if current is None:
-        current = conn.execute(_CLASS_IDS_FOR_PROVIDER,
+        current = sql.execute(conn, _CLASS_IDS_FOR_PROVIDER,
                                {'provider_id': provider.id}).scalars()
     current = set(current)
     removed = sorted(current - set(by_id))

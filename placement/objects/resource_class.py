@@ -85,7 +85,8 @@ def ids_for_names(conn, names, for_share=False):
     found, rest = _STANDARD_IDS.split(conn, names)
     if rest:
         query = _IDS_BY_NAMES_SHARED if for_share else _IDS_BY_NAMES
-        found.update(conn.execute(query, {'names': sorted(rest)}).all())
+        found.update(sql.execute(conn, query,
+                                 {'names': sorted(rest)}).all())
     for name in sorted(names - set(found)):
         raise errors.ResourceClassNotFound(name=name)
     return found

@@ -61,7 +61,7 @@ class ResourceProvider:
         if self.claimed:
             self.claimed = False
             return
-        result = conn.execute(_INCREMENT_GENERATION, {
+        result = sql.execute(conn, _INCREMENT_GENERATION, {
             'id_': self.id, 'expected': self.generation,
             'now': sql.utcnow()})
         if result.rowcount != 1:
@@ -162,7 +162,7 @@ def find_by_uuid(conn, uuid, for_update=False):
     statement = _BY_UUID
     if for_update:
         statement = _BY_UUID_LOCKED.get(conn.dialect.name, _BY_UUID)
-    row = conn.execute(statement, {'uuid': uuid}).first()
+    row = sql.execute(conn, statement, {'uuid': uuid}).first()
     return _from_row(row) if row is not None else None
 
 
@@ -234,9 +234,10 @@ def _split_linked(rows):
 def _get_with_linked(conn, kind, uuid):
     if conn.dialect.name == 'postgresql':
         row, linked = _split_linked(
-            conn.execute(_WITH_LINKED[kind], {'rp_uuid': uuid}).all())
+            sql.execute(conn, _WITH_LINKED[kind], {'rp_uuid': uuid}).all())
     else:
-        row = conn.execute(_LINKED_STRING[kind], {'uuid': uuid}).first()
+        row = sql.execute(conn, _LINKED_STRING[kind],
+                          {'uuid': uuid}).first()
         linked = _parse_linked(row.linked) if row is not None else None
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
@@ -388,14 +389,15 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         params = {'rp_uuid': uuid, 'expected': generation,
                   'now': sql.utcnow()}
         if named is None:
-            rows = conn.execute(_CLAIM_POSTGRESQL[linked], params).all()
+            rows = sql.execute(conn, _CLAIM_POSTGRESQL[linked],
+                               params).all()
             row, current = _split_linked(rows) if linked else (
                 rows[0] if rows else None, None)
         else:
             params['named'] = sorted(named)
             row, current, known = None, {}, {}
-            for found in conn.execute(_CLAIM_NAMED_AGGREGATES_POSTGRESQL,
-                                      params):
+            for found in sql.execute(
+                    conn, _CLAIM_NAMED_AGGREGATES_POSTGRESQL, params):
                 marker = found[-1]
                 if marker == 0:
                     row = found
@@ -522,13 +524,13 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
                 'created_at': now}, then=(_SET_ROOT_TO_LAST_INSERT, {}),
                 last=whole_transaction).inserted_primary_key[0]
         else:
-            new_id = conn.execute(_INSERT, {
+            new_id = sql.execute(conn, _INSERT, {
                 'uuid': uuid, 'name': name, 'generation': 0,
                 'root_provider_id': parent and parent.root_provider_id,
                 'parent_provider_id': parent and parent.id,
                 'created_at': now}).inserted_primary_key[0]
             if parent is None:
-                conn.execute(_SET_ROOT, {'id_': new_id})
+                sql.execute(conn, _SET_ROOT, {'id_': new_id})
     except sa_exc.IntegrityError as error:
         raise errors.DuplicateName(_duplicate_message(error, uuid, name))
     if parent is None:

@@ -71,8 +71,8 @@ def find_ids(conn, names, lock=False):
         conn, {n for n in names if _storable(n)})
     if names:
         query = _IDS_BY_NAMES_SHARED if lock else _IDS_BY_NAMES
-        found.update((name, trait_id) for name, trait_id in conn.execute(
-            query, {'names': sorted(names)}) if name in names)
+        found.update((name, trait_id) for name, trait_id in sql.execute(
+            conn, query, {'names': sorted(names)}) if name in names)
     return found
 
 
@@ -160,7 +160,7 @@ def delete_custom(conn, name):
 
 
 def ids_for_provider(conn, provider_id):
-    return set(conn.execute(
+    return set(sql.execute(conn, 
         _IDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 

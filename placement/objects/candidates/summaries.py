@@ -10,6 +10,7 @@ import dataclasses
 
 import sqlalchemy as sa
 
+from placement.db import sql
 from placement.db import tables
 
 RP = tables.resource_providers
@@ -81,7 +82,8 @@ def load(conn, root_ids, with_traits=True):
     params = {'roots': sorted(root_ids)}
     summaries = {}
     for (provider_id, uuid, root_id, root_uuid, parent_uuid, rc_name,
-         total, reserved, ratio, used) in conn.execute(_PROVIDERS, params):
+         total, reserved, ratio, used) in sql.execute(conn, _PROVIDERS,
+                                                      params):
         summary = summaries.get(provider_id)
         if summary is None:
             summary = summaries[provider_id] = ProviderSummary(
@@ -90,6 +92,6 @@ def load(conn, root_ids, with_traits=True):
             summary.resources[rc_name] = (int((total - reserved) * ratio),
                                           int(used))
     if with_traits:
-        for provider_id, name in conn.execute(_TRAITS, params):
+        for provider_id, name in sql.execute(conn, _TRAITS, params):
             summaries[provider_id].traits.append(name)
     return summaries
