@@ -474,8 +474,9 @@ def test_failed_claim_after_other_work_rolls_back_at_once(database,
 
     with pytest.raises(errors.ConcurrentUpdateDetected):
         database.write(write)
-    with database.read_engine.connect() as conn:
-        assert conn.connection.dbapi_connection.get_transaction_status() == 0
+    # The connection this thread keeps is idle again.
+    assert database.read(lambda conn: conn.connection.dbapi_connection
+                         .get_transaction_status()) == 0
     # The first claim was undone.
     assert database.read(rp.get_by_uuid, first).generation == 0
 
@@ -509,3 +510,66 @@ def test_claim_that_waited_and_failed_rolls_back_at_once(database,
     assert outcome == ['conflict']
     bump_without_waiting(database, two_providers[0])
     assert database.read(rp.get_by_uuid, uuid).generation == 2
+
+
+# -- connections kept by threads -----------------------------------------
+
+def dbapi_connection(conn):
+    return conn.connection.dbapi_connection
+
+
+def test_a_thread_keeps_its_connection(database):
+    first = database.read(dbapi_connection)
+    assert database.read(dbapi_connection) is first
+    # A nested unit of work gets a connection of its own; the thread
+    # then still keeps one.
+    inner = database.read(lambda conn: database.read(dbapi_connection))
+    assert inner is not first
+    assert database.read(dbapi_connection) in (first, inner)
+    kept = database._kept(database.read_engine)
+    assert kept[(database.read_engine, False)] is not None
+    # (And one for writes where they have their own engine or options.)
+    assert len(kept) <= 2
+
+
+def test_no_more_threads_keep_one_than_the_pool_holds(database):
+    size = database.read_engine.pool.size()
+    barrier = threading.Barrier(size + 2)
+    kept = []
+
+    def work():
+        kept.append(database.read(lambda conn: database._kept(
+            database.read_engine)) is not False)
+        barrier.wait(10)
+
+    threads = [threading.Thread(target=work) for _ in range(size + 1)]
+    for thread in threads:
+        thread.start()
+    barrier.wait(10)
+    for thread in threads:
+        thread.join(10)
+    # This thread may already keep one from the fixture's own work.
+    assert sum(kept) <= size
+    assert sum(kept) >= size - 1
+
+
+def test_a_kept_connection_that_went_away_is_replaced(database, monkeypatch):
+    first = database.read(dbapi_connection)
+    # Idle long enough to be checked; and the server dropped it.
+    monkeypatch.setattr(db_engine, 'PING_AFTER_IDLE', -1)
+    first.close()
+    assert database.read(lambda conn: conn.execute(
+        sa.select(sa.literal(1))).scalar()) == 1
+    assert database.read(dbapi_connection) is not first
+
+
+def test_a_failed_write_keeps_a_clean_connection(database, two_providers):
+    def write(conn):
+        rename(conn, two_providers[0], 'first')
+        rename(conn, two_providers[0], 'two')  # a unique violation
+
+    with pytest.raises(sa_exc.IntegrityError):
+        database.write(write)
+    assert names(database) == ['one', 'two']
+    database.write(rename, two_providers[0], 'again', last=True)
+    assert names(database) == ['again', 'two']
