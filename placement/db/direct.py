@@ -11,11 +11,16 @@ along, prepared statements, statements sent together) and SQLAlchemy's
 error classes, and answers a small ``Rows``.
 
 It does so on PostgreSQL (psycopg2) and MariaDB/MySQL (pymysql,
-mysqlclient), whose drivers take named ``%(name)s`` parameters and hand
-back the Python values SQLAlchemy would, and for statements whose text
-is fixed (no expanding IN lists); a list of rows for an INSERT becomes
-one multi-row INSERT.  Anything else returns None and the caller uses
-SQLAlchemy (SQLite always does).
+mysqlclient), whose drivers take named ``%(name)s`` parameters; the
+types' own conversions of parameters and result columns are applied
+where SQLAlchemy would apply them.  An IN list is rendered for its
+length, and a list of rows for an INSERT becomes one multi-row INSERT
+(each up to MAX_ROWS).  Only statements used more than once get a plan
+(a statement built for one call is better served by SQLAlchemy's cache,
+which knows it by its structure), and statements with column defaults
+computed in Python, empty IN lists, or anything else the plan cannot
+render return None: the caller then uses SQLAlchemy (SQLite always
+does).
 """
 
 import collections
@@ -91,7 +96,7 @@ class _Plan:
                          for name, bind in compiled.binds.items()
                          if not bind.required}
         self.options = statement.get_execution_options()
-        # IN lists: rendered for each length met (``_expanded``).
+        # IN lists: rendered for each length met (``expanded``).
         self.expanding = tuple(name for name, bind in compiled.binds.items()
                                if bind.expanding)
         self.texts = {}
@@ -108,7 +113,7 @@ class _Plan:
         # Set by the first run, from the cursor's description.
         self.row = self.result_processors = None
 
-    def _expanded(self, parameters):
+    def expanded(self, parameters):
         """The text with each IN list as that many parameters (their
         names suffixed _1, _2...), and ``parameters`` to match; None for
         an empty list or one longer than MAX_ROWS."""
@@ -230,7 +235,7 @@ def run(conn, statement, params=None, options=None):
                 parameters['%s__%d' % (key, number)] = row[key]
     text = plan.text
     if plan.expanding:
-        text = plan._expanded(parameters)
+        text = plan.expanded(parameters)
         if text is None:
             return None
     for name, process in plan.bind_processors.items():
