@@ -573,3 +573,41 @@ def test_a_failed_write_keeps_a_clean_connection(database, two_providers):
     assert names(database) == ['one', 'two']
     database.write(rename, two_providers[0], 'again', last=True)
     assert names(database) == ['again', 'two']
+
+
+def test_no_transaction_stays_open_on_mysql(database, two_providers):
+    """MariaDB leaves SERVER_STATUS_IN_TRANS clear in a transaction that
+    has only read, yet it holds a read view and metadata locks (a DROP
+    or ALTER of its tables would wait): every unit of work ends its
+    transaction, whatever it did."""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    uuid = provider_uuid(database, two_providers[0])
+
+    def only_reads(conn):
+        return len(conn.execute(sa.select(RP.c.name)).all())
+
+    def open_transactions():
+        other = sa.create_engine(database.url, isolation_level='AUTOCOMMIT')
+        try:
+            with other.connect() as conn:
+                return conn.exec_driver_sql(
+                    'SELECT COUNT(*) FROM information_schema.innodb_trx'
+                ).scalar()
+        finally:
+            other.dispose()
+
+    for work in (
+            lambda: database.write(only_reads),
+            lambda: database.write(
+                lambda conn: db_engine.Unchanged(only_reads(conn))),
+            lambda: database.write(rename, two_providers[0], 'first'),
+            lambda: database.write(rename, two_providers[1], 'second',
+                                   last=True),
+            lambda: database.read(only_reads)):
+        work()
+        assert open_transactions() == 0
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(lambda conn: rp.claim(conn, uuid, 5))
+    assert open_transactions() == 0
+    assert names(database) == ['first', 'second']

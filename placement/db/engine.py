@@ -110,13 +110,12 @@ def _mysql_setup(engine):
 
     _reset_with(engine, _mysql_reset)
 
-    # A COMMIT the server would ignore (no transaction open: every read,
-    # and a write whose last statement carried its COMMIT) is not sent;
-    # nor is a ROLLBACK in an autocommit session with nothing open.
+    # A COMMIT or ROLLBACK the server would ignore (no transaction open:
+    # every read, and a write whose last statement carried its COMMIT)
+    # is not sent.
     dialect = engine.dialect
-    dialect.do_commit = _unless_status(dialect.do_commit, _IN_TRANS, 0)
-    dialect.do_rollback = _unless_status(
-        dialect.do_rollback, _IN_TRANS | _AUTOCOMMIT, _AUTOCOMMIT)
+    dialect.do_commit = _unless_over(dialect.do_commit)
+    dialect.do_rollback = _unless_over(dialect.do_rollback)
 
     if dialect.driver not in MULTI_STATEMENT_DRIVERS:
         return
@@ -133,7 +132,11 @@ def _mysql_shape(conn, cursor, statement, parameters, options, binds,
                  executemany):
     """A MariaDB/MySQL statement with what ``sql.execute`` asked to send
     along: a second statement (THEN), the COMMIT (LAST)."""
-    if executemany or not isinstance(parameters, dict):
+    together = not executemany and isinstance(parameters, dict)
+    # Whether a transaction may be open once this statement has run.
+    setattr(cursor.connection, _MAY_BE_OPEN,
+            not (together and options.get(LAST)))
+    if not together:
         return statement, parameters
     then = options.get(THEN)
     if then is not None:
@@ -155,10 +158,43 @@ _MULTI_STATEMENTS = 1 << 16
 
 def _mysql_reset(dbapi_conn, _info):
     """The pool's rollback-on-return costs a round trip on MySQL even
-    after a COMMIT; roll back only when the server says a transaction
-    is still open (SERVER_STATUS_IN_TRANS)."""
-    if getattr(dbapi_conn, 'server_status', _IN_TRANS) & _IN_TRANS:
+    after a COMMIT; roll back only when a transaction may be open."""
+    if not _over(dbapi_conn):
         dbapi_conn.rollback()
+        setattr(dbapi_conn, _MAY_BE_OPEN, False)
+
+
+# Attribute of a MariaDB/MySQL DBAPI connection: False once its
+# transaction is known to be over (a COMMIT or ROLLBACK went out, alone
+# or after a transaction's last statement), True once another statement
+# went out.  Unset: unknown (a transaction may be open).
+_MAY_BE_OPEN = 'placement_transaction_open'
+
+
+def _over(dbapi_conn):
+    """True when no transaction can be open on ``dbapi_conn``: the
+    server's last reply showed none (SERVER_STATUS_IN_TRANS clear) and
+    either the session is in autocommit or the last statement ended the
+    transaction.  (A transaction that has only read leaves IN_TRANS clear
+    on MariaDB, yet holds its read view and metadata locks.)"""
+    status = getattr(dbapi_conn, 'server_status', None)
+    if status is None or status & _IN_TRANS:
+        return False
+    return bool(status & _AUTOCOMMIT) or not getattr(
+        dbapi_conn, _MAY_BE_OPEN, True)
+
+
+def _unless_over(end_transaction):
+    """``end_transaction`` (a dialect's do_commit or do_rollback), not
+    sent when ``_over``."""
+    def run(dbapi_conn):
+        if _over(dbapi_conn):
+            return
+        end_transaction(dbapi_conn)
+        # (SQLAlchemy's first-connect check passes a proxy here.)
+        setattr(getattr(dbapi_conn, 'dbapi_connection', dbapi_conn),
+                _MAY_BE_OPEN, False)
+    return run
 
 
 # engine -> its function (DBAPI connection, connection info) that makes a
@@ -173,17 +209,6 @@ def _reset_with(engine, reset):
     @event.listens_for(engine, 'reset')
     def _on_reset(dbapi_conn, record, _state):
         reset(dbapi_conn, record.info)
-
-
-def _unless_status(end_transaction, mask, idle):
-    """``end_transaction`` (a dialect's do_commit or do_rollback), skipped
-    when the connection's last reply showed ``status & mask == idle``."""
-    def run(dbapi_conn):
-        status = getattr(dbapi_conn, 'server_status', None)
-        if status is not None and status & mask == idle:
-            return
-        end_transaction(dbapi_conn)
-    return run
 
 
 def _ping_when_idle(engine):

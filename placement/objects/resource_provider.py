@@ -177,71 +177,80 @@ _LINKS = {
 }
 
 
-def _nulls(*types):
-    return [sa.cast(sa.null(), t) for t in types]
+def _joined(strings):
+    """string_agg / group_concat of ``strings`` with ',' (written into
+    the statement's text, not sent as a parameter)."""
+    return sa.func.aggregate_strings(strings, sa.literal_column("','"))
 
 
-# The (id, name) columns a provider row carries, empty, in a UNION ALL
-# with linked rows.
-_NO_LINK = (sa.Integer, sa.String)
-
-
-def _linked_select(kind, provider_id, *padding):
-    """(padding..., id, name) of what ``kind`` links to the provider
-    ``provider_id``; the padding lets it follow a provider row in a
-    UNION ALL (a row per linked value, without the provider's columns
-    repeated on each)."""
+def _linked_string(kind, provider_id, names_only=False):
+    """What ``kind`` links to the provider ``provider_id`` as one
+    'id[:name],...' string, or with ``names_only`` 'name,...' (a scalar
+    subquery, which a locking read does not extend to): one row with a
+    string costs the drivers much less to decode than a row per linked
+    value."""
     link_id, name = _LINKS[kind]
     link = link_id.table
-    if name is None:
-        return (sa.select(*padding, link_id, sa.cast(sa.null(), sa.String))
-                .where(link.c.resource_provider_id == provider_id))
-    return (sa.select(*padding, link_id, name)
-            .select_from(link.join(name.table, name.table.c.id == link_id))
-            .where(link.c.resource_provider_id == provider_id))
+    pairs, joins = sa.cast(link_id, sa.String), link
+    if name is not None:
+        pairs = name if names_only else pairs + ':' + name
+        joins = link.join(name.table, name.table.c.id == link_id)
+    return (sa.select(_joined(pairs))
+            .select_from(joins)
+            .where(link.c.resource_provider_id == provider_id)
+            .scalar_subquery().label('linked'))
 
 
-def _with_linked_statement(kind):
-    provider = _select().where(RP.c.uuid == sa.bindparam('rp_uuid'))
-    by_uuid = (sa.select(RP.c.id).where(RP.c.uuid == sa.bindparam('rp_uuid'))
-               .scalar_subquery())
-    return sa.union_all(
-        provider.add_columns(*_nulls(*_NO_LINK)),
-        _linked_select(kind, by_uuid, *_nulls(
-            *(c.type for c in provider.selected_columns))))
+def _named_aggregates(claimed_id=None):
+    """The aggregates a write names (parameter ``named``) that exist, as
+    one 'id:uuid,...' string; with ``claimed_id``, only when it is not
+    NULL (a claim that failed looks nothing up)."""
+    query = sa.select(_joined(
+        sa.cast(_AGG.c.id, sa.String) + ':' + _AGG.c.uuid))
+    if claimed_id is None:
+        query = query.where(
+            _AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
+    else:
+        query = query.where(
+            _AGG.c.uuid == sa.func.any(sa.bindparam(
+                'named', type_=postgresql.ARRAY(sa.String))),
+            claimed_id.is_not(None))
+    return query.scalar_subquery().label('named')
 
 
-# PostgreSQL's reads of a provider with its traits or aggregates (the
-# other databases read one row with a string, _LINKED_STRING below).
-_WITH_LINKED = {
-    kind: _with_linked_statement(kind).execution_options(
-        **{prepared.PREPARE: True})
+# Reads of a provider with the names of what is linked to it.
+_LINKED_NAMES = {kind: _BY_UUID.add_columns(
+    _linked_string(kind, RP.c.id, names_only=True))
     for kind in ('traits', 'aggregates')}
+# Claims on MariaDB/MySQL (with the provider's row locked) and SQLite.
+_LINKED_STRING = {kind: _BY_UUID.add_columns(_linked_string(kind, RP.c.id))
+                  for kind in _LINKS}
+_LINKED_STRING_LOCKED = {
+    kind: _BY_UUID_LOCKED['mysql'].add_columns(
+        _linked_string(kind, RP.c.id))
+    for kind in _LINKS}
+_AGGREGATES_NAMED_STRING = {
+    locked: statement['aggregates'].add_columns(_named_aggregates())
+    for locked, statement in ((False, _LINKED_STRING),
+                              (True, _LINKED_STRING_LOCKED))}
 
 
-def _split_linked(rows):
-    """(the provider row, {linked id: name}) of a provider row and the
-    linked rows a UNION ALL statement above answered, in any order."""
-    provider, linked = None, {}
-    for row in rows:
-        if row[0] is not None:
-            provider = row
-        else:
-            linked[row[-2]] = row[-1]
-    return provider, linked
+def _parse_linked(text):
+    """{id: name or None} of an 'id[:name],...' string."""
+    linked = {}
+    for item in (text or '').split(','):
+        if item:
+            key, _, name = item.partition(':')
+            linked[int(key)] = name or None
+    return linked
 
 
 def _get_with_linked(conn, kind, uuid):
-    if conn.dialect.name == 'postgresql':
-        row, linked = _split_linked(
-            sql.execute(conn, _WITH_LINKED[kind], {'rp_uuid': uuid}).all())
-    else:
-        row = sql.execute(conn, _LINKED_STRING[kind],
-                          {'uuid': uuid}).first()
-        linked = _parse_linked(row.linked) if row is not None else None
+    row = sql.execute(conn, _LINKED_NAMES[kind], {'uuid': uuid}).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    return ResourceProvider(*row[:_FIELDS]), sorted(linked.values())
+    return (ResourceProvider(*row[:_FIELDS]),
+            sorted(row.linked.split(',')) if row.linked else [])
 
 
 def get_with_traits(conn, uuid):
@@ -259,8 +268,9 @@ def get_with_aggregates(conn, uuid):
 # PostgreSQL claims in one round trip: the UPDATE (a data-modifying CTE,
 # which waits for the row lock and re-checks the generation on the
 # latest row version) and a read of the provider that tells "no such
-# provider" (no row) from "another generation" (no claimed row), and of
-# what is linked to it when asked.
+# provider" (no row) from "another generation" (no claimed row), with,
+# when asked, what is linked to it and which of the aggregates a write
+# names exist (looked up only when the claim succeeded).
 _CLAIMED = (
     sa.update(RP)
     .where(RP.c.uuid == sa.bindparam('rp_uuid'),
@@ -270,94 +280,26 @@ _CLAIMED = (
     .cte('claimed'))
 
 
-def _claim_statement(kind):
-    provider = (
-        sa.select(*_select().selected_columns,
-                  _CLAIMED.c.generation.label('claimed_generation'),
-                  _CLAIMED.c.updated_at.label('claimed_updated_at'))
-        .select_from(
-            RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
-            .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
-            .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
-        .where(RP.c.uuid == sa.bindparam('rp_uuid')))
-    if kind is None:
-        return provider
-    return sa.union_all(
-        provider.add_columns(*_nulls(*_NO_LINK)),
-        _linked_select(kind, _CLAIMED.c.id, *_nulls(
-            *(c.type for c in provider.selected_columns))))
+def _claim_statement(kind, named=False):
+    columns = [*_select().selected_columns,
+               _CLAIMED.c.generation.label('claimed_generation'),
+               _CLAIMED.c.updated_at.label('claimed_updated_at')]
+    if kind is not None:
+        columns.append(_linked_string(kind, _CLAIMED.c.id))
+    if named:
+        columns.append(_named_aggregates(_CLAIMED.c.id))
+    return (sa.select(*columns)
+            .select_from(
+                RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
+                .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
+                .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
+            .where(RP.c.uuid == sa.bindparam('rp_uuid')))
 
 
 _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, *_LINKS)}
-
-
-# The aggregates claim that also reads which of the aggregates a write
-# names exist -- only when the claim succeeds (joined with the claimed
-# row): a third kind of row, every row marked by its last column.
-def _claim_named_aggregates_statement():
-    named = (sa.select(_AGG.c.id, _AGG.c.uuid).select_from(_AGG)
-             .join(_CLAIMED, sa.true())
-             .where(_AGG.c.uuid == sa.func.any(sa.bindparam(
-                 'named', type_=postgresql.ARRAY(sa.String))))
-             .cte('named'))
-    provider, linked = _CLAIM_POSTGRESQL['aggregates'].selects
-    return sa.union_all(
-        provider.add_columns(sa.literal(0, sa.Integer)),
-        linked.add_columns(sa.literal(1, sa.Integer)),
-        sa.select(*_nulls(*(c.type for c in
-                            linked.selected_columns[:-2])),
-                  named.c.id, named.c.uuid, sa.literal(2, sa.Integer)))
-
-
-_CLAIM_NAMED_AGGREGATES_POSTGRESQL = _claim_named_aggregates_statement()
-
-
-def _with_linked_string(kind, provider):
-    """``provider`` (a read of one provider) with what ``kind`` links to
-    it as one 'id[:name],...' string: GROUP_CONCAT in a subquery, which a
-    locking read does not extend to."""
-    link_id, name = _LINKS[kind]
-    link = link_id.table
-    pairs, joins = sa.cast(link_id, sa.String), link
-    if name is not None:
-        pairs = pairs + ':' + name
-        joins = link.join(name.table, name.table.c.id == link_id)
-    linked = (sa.select(sa.func.group_concat(pairs)).select_from(joins)
-              .where(link.c.resource_provider_id == RP.c.id)
-              .scalar_subquery())
-    return provider.add_columns(linked.label('linked'))
-
-
-# Reads (and SQLite's claims) on MariaDB/MySQL and SQLite, where one
-# row with a string costs less than a row per linked value to decode;
-# and MariaDB/MySQL's claims, with the provider's row locked.
-_LINKED_STRING = {kind: _with_linked_string(kind, _BY_UUID)
-                  for kind in _LINKS}
-_LINKED_STRING_LOCKED = {
-    kind: _with_linked_string(kind, _BY_UUID_LOCKED['mysql'])
-    for kind in _LINKS}
-
-# The aggregates a write names that exist, as one 'id:uuid,...' string.
-_NAMED_AGGREGATES = (
-    sa.select(sa.func.group_concat(sa.cast(_AGG.c.id, sa.String) + ':'
-                                   + _AGG.c.uuid))
-    .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
-    .scalar_subquery().label('named'))
-_AGGREGATES_NAMED_STRING = {
-    locked: statement['aggregates'].add_columns(_NAMED_AGGREGATES)
-    for locked, statement in ((False, _LINKED_STRING),
-                              (True, _LINKED_STRING_LOCKED))}
-
-
-def _parse_linked(text):
-    """{id: name or None} of a GROUP_CONCAT string of 'id[:name]'."""
-    linked = {}
-    for item in (text or '').split(','):
-        if item:
-            key, _, name = item.partition(':')
-            linked[int(key)] = name or None
-    return linked
+_CLAIM_NAMED_AGGREGATES_POSTGRESQL = _claim_statement('aggregates',
+                                                      named=True)
 
 
 # MariaDB/MySQL: the claim's increment, sent with its locking read.
@@ -382,29 +324,20 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     With ``named`` too (aggregate uuids, for linked='aggregates') it has
     a third item: {uuid: id} of the named aggregates that exist.
     """
-    known = None
     if named is not None and not named:
-        known, named = {}, None
+        named = None
+        known = {}
+    else:
+        known = None
     if conn.dialect.name == 'postgresql':
         params = {'rp_uuid': uuid, 'expected': generation,
                   'now': sql.utcnow()}
         if named is None:
-            rows = sql.execute(conn, _CLAIM_POSTGRESQL[linked],
-                               params).all()
-            row, current = _split_linked(rows) if linked else (
-                rows[0] if rows else None, None)
+            statement = _CLAIM_POSTGRESQL[linked]
         else:
+            statement = _CLAIM_NAMED_AGGREGATES_POSTGRESQL
             params['named'] = sorted(named)
-            row, current, known = None, {}, {}
-            for found in sql.execute(
-                    conn, _CLAIM_NAMED_AGGREGATES_POSTGRESQL, params):
-                marker = found[-1]
-                if marker == 0:
-                    row = found
-                elif marker == 1:
-                    current[found[-3]] = found[-2]
-                else:
-                    known[found[-2]] = found[-3]
+        row = sql.execute(conn, statement, params).first()
         if row is None or (row.claimed_generation is None
                            and row.generation != generation):
             # No such provider, or one whose generation already differed
@@ -444,18 +377,18 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
         provider = ResourceProvider(*row[:_FIELDS])
-        current = _parse_linked(row.linked) if linked else None
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
-        if named is not None:
-            known = {agg_uuid: agg_id for agg_id, agg_uuid
-                     in _parse_linked(row.named).items()}
         if then is None:
             provider.increment_generation(conn)
         else:
             provider.generation += 1
             provider.updated_at = now
     provider.claimed = True
+    current = _parse_linked(row.linked) if linked else None
+    if named is not None:
+        known = {agg_uuid: agg_id for agg_id, agg_uuid
+                 in _parse_linked(row.named).items()}
     if known is not None:
         return provider, current, known
     return (provider, current) if linked else provider
