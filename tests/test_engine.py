@@ -292,17 +292,19 @@ def test_last_statement_commits_the_whole_transaction(database,
     assert names(database) == ['first', 'second']
 
 
-def test_failing_last_statement_rolls_everything_back(database,
-                                                      two_providers):
+@pytest.mark.parametrize('last', [True, False])
+def test_failing_statement_rolls_everything_back(database, two_providers,
+                                                 last):
     def write(conn):
         rename(conn, two_providers[0], 'first')
         # Takes the name 'two' already has: a unique violation.
-        rename(conn, two_providers[0], 'two', last=True)
+        rename(conn, two_providers[0], 'two', last=last)
 
     with pytest.raises(sa_exc.IntegrityError):
         database.write(write)
     assert names(database) == ['one', 'two']
-    # The connection went back to the pool clean: the next write works.
+    # The connection (back in the pool, or kept by this thread) is
+    # clean: the next write works.
     database.write(rename, two_providers[0], 'again', last=True)
     assert names(database) == ['again', 'two']
 
@@ -561,18 +563,6 @@ def test_a_kept_connection_that_went_away_is_replaced(database, monkeypatch):
     assert database.read(lambda conn: conn.execute(
         sa.select(sa.literal(1))).scalar()) == 1
     assert database.read(dbapi_connection) is not first
-
-
-def test_a_failed_write_keeps_a_clean_connection(database, two_providers):
-    def write(conn):
-        rename(conn, two_providers[0], 'first')
-        rename(conn, two_providers[0], 'two')  # a unique violation
-
-    with pytest.raises(sa_exc.IntegrityError):
-        database.write(write)
-    assert names(database) == ['one', 'two']
-    database.write(rename, two_providers[0], 'again', last=True)
-    assert names(database) == ['again', 'two']
 
 
 def test_no_transaction_stays_open_on_mysql(database, two_providers):

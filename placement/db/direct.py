@@ -115,16 +115,19 @@ class _Plan:
 
     def expanded(self, parameters):
         """The text with each IN list as that many parameters (their
-        names suffixed _1, _2...), and ``parameters`` to match; None for
-        an empty list or one longer than MAX_ROWS."""
+        names suffixed _1, _2..., each value converted as its type
+        converts it), and ``parameters`` to match; None for an empty list
+        or one longer than MAX_ROWS."""
         lengths = []
         for name in self.expanding:
             values = parameters.pop(name)
             if not values or len(values) > MAX_ROWS:
                 return None
             lengths.append(len(values))
+            process = self.bind_processors.get(name)
             for number, value in enumerate(values, 1):
-                parameters['%s_%d' % (name, number)] = value
+                parameters['%s_%d' % (name, number)] = (
+                    value if process is None else process(value))
         lengths = tuple(lengths)
         text = self.texts.get(lengths)
         if text is None:
@@ -229,7 +232,7 @@ def run(conn, statement, params=None, options=None):
             parameters.update(params)
     else:
         for number, row in enumerate(params):
-            if len(row) != len(keys):
+            if row.keys() != params[0].keys():
                 return None
             for key in keys:
                 parameters['%s__%d' % (key, number)] = row[key]
@@ -241,12 +244,6 @@ def run(conn, statement, params=None, options=None):
     for name, process in plan.bind_processors.items():
         if name in parameters:
             parameters[name] = process(parameters[name])
-        elif name in plan.expanding:
-            number = 1
-            while '%s_%d' % (name, number) in parameters:
-                expanded = '%s_%d' % (name, number)
-                parameters[expanded] = process(parameters[expanded])
-                number += 1
     if options:
         options = {**plan.options, **options}
     else:

@@ -159,9 +159,7 @@ _MULTI_STATEMENTS = 1 << 16
 def _mysql_reset(dbapi_conn, _info):
     """The pool's rollback-on-return costs a round trip on MySQL even
     after a COMMIT; roll back only when a transaction may be open."""
-    if not _over(dbapi_conn):
-        dbapi_conn.rollback()
-        setattr(dbapi_conn, _MAY_BE_OPEN, False)
+    _rollback_unless_over(dbapi_conn)
 
 
 # Attribute of a MariaDB/MySQL DBAPI connection: False once its
@@ -195,6 +193,9 @@ def _unless_over(end_transaction):
         setattr(getattr(dbapi_conn, 'dbapi_connection', dbapi_conn),
                 _MAY_BE_OPEN, False)
     return run
+
+
+_rollback_unless_over = _unless_over(lambda dbapi_conn: dbapi_conn.rollback())
 
 
 # engine -> its function (DBAPI connection, connection info) that makes a
@@ -497,7 +498,7 @@ class Database:
         return self._engine, self._read_engine
 
     def _kept(self, engine):
-        """The calling thread's kept connections, or None when it keeps
+        """The calling thread's kept connections, or False when it keeps
         none (as many threads as the pool's size already do)."""
         kept = getattr(self._local, 'kept', None)
         if kept is None:

@@ -131,7 +131,7 @@ def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
     inventory = {
         (row.resource_provider_id, row.resource_class_id): row
         for row in sql.execute(conn, _INVENTORY_AND_USAGE,
-                                {'provider_ids': provider_ids})}
+                               {'provider_ids': provider_ids})}
     for (provider_id, class_id), amounts in sorted(wanted.items()):
         rc = class_names[class_id]
         rp_uuid = provider_uuids[provider_id]

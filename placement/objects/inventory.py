@@ -130,7 +130,7 @@ _UPDATE = sa.update(INV).where(
 def list_for_provider(conn, provider):
     """The provider's inventories, ordered by resource class id."""
     rows = sql.execute(conn, _LIST_FOR_PROVIDER,
-                        {'provider_id': provider.id}).all()
+                       {'provider_id': provider.id}).all()
     return [_from_row(r) for r in rows]
 
 
@@ -254,7 +254,7 @@ def replace_all(conn, provider, inventories, last=False, current=None):
     provider.increment_generation(conn)
     if current is None:
         current = sql.execute(conn, _CLASS_IDS_FOR_PROVIDER,
-                               {'provider_id': provider.id}).scalars()
+                              {'provider_id': provider.id}).scalars()
     current = set(current)
     removed = sorted(current - set(by_id))
     _refuse_removal_in_use(conn, provider, removed)

@@ -160,8 +160,8 @@ def delete_custom(conn, name):
 
 
 def ids_for_provider(conn, provider_id):
-    return set(sql.execute(conn, 
-        _IDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
+    return set(sql.execute(
+        conn, _IDS_FOR_PROVIDER, {'provider_id': provider_id}).scalars())
 
 
 def replace_for_provider(conn, provider_id, trait_ids, current=None,
