@@ -209,16 +209,16 @@ def _print_statements(db, name, fn):
     sent = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(' '.join(statement.split())[:150])
+        sent.append(' '.join(statement.split())[:400])
 
     engines = {db.engine, db.read_engine}
     for engine in engines:
-        sa.event.listen(engine, 'before_cursor_execute', record)
+        sa.event.listen(engine, 'after_cursor_execute', record)
     try:
         fn(2 * 10 ** 6)
     finally:
         for engine in engines:
-            sa.event.remove(engine, 'before_cursor_execute', record)
+            sa.event.remove(engine, 'after_cursor_execute', record)
     print('%s: %d statements' % (name, len(sent)))
     for statement in sent:
         print('    ' + statement)

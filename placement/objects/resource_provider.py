@@ -54,6 +54,13 @@ class ResourceProvider:
     claimed: bool = dataclasses.field(default=False, repr=False,
                                       compare=False)
 
+    @classmethod
+    def brief(cls, id, uuid, generation, created_at=None, updated_at=None):
+        """A provider known only by what the reads and writes of its
+        traits, aggregates and inventories use: not its name or tree."""
+        return cls(id, uuid, None, generation, None, None, None, None,
+                   created_at, updated_at)
+
     def increment_generation(self, conn):
         """Compare-and-increment: bump the generation from the value this
         object holds, or raise ConcurrentUpdateDetected.  The first call
@@ -61,12 +68,13 @@ class ResourceProvider:
         if self.claimed:
             self.claimed = False
             return
+        now = sql.utcnow()
         result = sql.execute(conn, _INCREMENT_GENERATION, {
-            'id_': self.id, 'expected': self.generation,
-            'now': sql.utcnow()})
+            'id_': self.id, 'expected': self.generation, 'now': now})
         if result.rowcount != 1:
             raise errors.ConcurrentUpdateDetected()
         self.generation += 1
+        self.updated_at = now
 
     def set_aggregates(self, conn, aggregate_uuids, increment_generation,
                        last=False, current=None, known=None):
@@ -112,7 +120,6 @@ def _from_row(row):
 
 assert [c.name for c in _select().selected_columns] == \
     [f.name for f in dataclasses.fields(ResourceProvider)][:-1]
-_FIELDS = len(_select().selected_columns)
 
 
 # Statements of the hot paths, built once: building a statement costs
@@ -218,21 +225,30 @@ def _named_aggregates(claimed_id=None):
     return query.scalar_subquery().label('named')
 
 
+# Reads and claims for a provider's traits, aggregates and inventories
+# ask only for the columns of ``ResourceProvider.brief``: every column
+# of a result costs the drivers (pymysql above all) a description to
+# decode, and the server one to send.
+_BRIEF = sa.select(RP.c.id, RP.c.uuid, RP.c.generation).where(
+    RP.c.uuid == sa.bindparam('uuid'))
 # Reads of a provider with the names of what is linked to it.
-_LINKED_NAMES = {kind: _BY_UUID.add_columns(
-    _linked_string(kind, RP.c.id, names_only=True))
+_LINKED_NAMES = {kind: _BRIEF.add_columns(
+    RP.c.created_at, RP.c.updated_at,
+    _linked_string(kind, RP.c.id, names_only=True)).execution_options(
+        **{prepared.PREPARE: True})
     for kind in ('traits', 'aggregates')}
-# Claims on MariaDB/MySQL (with the provider's row locked) and SQLite.
-_LINKED_STRING = {kind: _BY_UUID.add_columns(_linked_string(kind, RP.c.id))
-                  for kind in _LINKS}
-_LINKED_STRING_LOCKED = {
-    kind: _BY_UUID_LOCKED['mysql'].add_columns(
-        _linked_string(kind, RP.c.id))
-    for kind in _LINKS}
-_AGGREGATES_NAMED_STRING = {
-    locked: statement['aggregates'].add_columns(_named_aggregates())
-    for locked, statement in ((False, _LINKED_STRING),
-                              (True, _LINKED_STRING_LOCKED))}
+# Claims on MariaDB/MySQL (which lock the provider's row: the only table
+# the statement reads outside subqueries) and SQLite, by (locked, linked,
+# with the named aggregates).
+_CLAIM_READS = {}
+for _locked in (False, True):
+    _base = _BRIEF.with_for_update() if _locked else _BRIEF
+    _CLAIM_READS[_locked, None, False] = _base
+    for _kind in _LINKS:
+        _CLAIM_READS[_locked, _kind, False] = _base.add_columns(
+            _linked_string(_kind, RP.c.id))
+    _CLAIM_READS[_locked, 'aggregates', True] = _CLAIM_READS[
+        _locked, 'aggregates', False].add_columns(_named_aggregates())
 
 
 def _parse_linked(text):
@@ -249,7 +265,7 @@ def _get_with_linked(conn, kind, uuid):
     row = sql.execute(conn, _LINKED_NAMES[kind], {'uuid': uuid}).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    return (ResourceProvider(*row[:_FIELDS]),
+    return (ResourceProvider.brief(*row[:5]),
             sorted(row.linked.split(',')) if row.linked else [])
 
 
@@ -281,7 +297,7 @@ _CLAIMED = (
 
 
 def _claim_statement(kind, named=False):
-    columns = [*_select().selected_columns,
+    columns = [RP.c.id, RP.c.uuid, RP.c.generation,
                _CLAIMED.c.generation.label('claimed_generation'),
                _CLAIMED.c.updated_at.label('claimed_updated_at')]
     if kind is not None:
@@ -289,10 +305,7 @@ def _claim_statement(kind, named=False):
     if named:
         columns.append(_named_aggregates(_CLAIMED.c.id))
     return (sa.select(*columns)
-            .select_from(
-                RP.join(_ROOT, RP.c.root_provider_id == _ROOT.c.id)
-                .outerjoin(_PARENT, RP.c.parent_provider_id == _PARENT.c.id)
-                .outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
+            .select_from(RP.outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
             .where(RP.c.uuid == sa.bindparam('rp_uuid')))
 
 
@@ -318,8 +331,10 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     docstring).  Raises ResourceProviderNotFound, or
     ConcurrentUpdateDetected (with ``conflict_message``).
 
-    With ``linked`` ('traits', 'aggregates' or 'inventories') the answer
-    is (provider, {id: name} of its current traits or aggregates, or
+    The provider is brief (``ResourceProvider.brief``), its updated_at
+    the moment of the claim.  With ``linked`` ('traits', 'aggregates' or
+    'inventories') the answer is (provider, {id: name} of its current
+    traits or aggregates, or
     {resource class id: None} of its inventories), read under the lock.
     With ``named`` too (aggregate uuids, for linked='aggregates') it has
     a third item: {uuid: id} of the named aggregates that exist.
@@ -349,22 +364,17 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
             raise errors.ResourceProviderNotFound(uuid=uuid)
         if row.claimed_generation is None:
             raise errors.ConcurrentUpdateDetected(conflict_message)
-        provider = ResourceProvider(*row[:_FIELDS])
-        provider.generation = row.claimed_generation
-        provider.updated_at = row.claimed_updated_at
+        provider = ResourceProvider.brief(
+            row.id, row.uuid, row.claimed_generation,
+            updated_at=row.claimed_updated_at)
     else:
         # MariaDB/MySQL lock the provider's row in this read; SQLite's
         # write transaction already holds the database.
         mysql = conn.dialect.name in ('mysql', 'mariadb')
         params = {'uuid': uuid}
+        statement = _CLAIM_READS[mysql, linked, named is not None]
         if named is not None:
-            statement = _AGGREGATES_NAMED_STRING[mysql]
             params['named'] = sorted(named)
-        elif linked:
-            statement = (_LINKED_STRING_LOCKED if mysql
-                         else _LINKED_STRING)[linked]
-        else:
-            statement = _BY_UUID_LOCKED['mysql'] if mysql else _BY_UUID
         now = sql.utcnow_as_stored(conn)
         then = None
         if sql.sends_together(conn):
@@ -376,7 +386,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         row = sql.execute(conn, statement, params, then=then).first()
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
-        provider = ResourceProvider(*row[:_FIELDS])
+        provider = ResourceProvider.brief(row.id, row.uuid, row.generation)
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
         if then is None:
