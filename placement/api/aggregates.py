@@ -13,9 +13,9 @@ them in the order given, GET sorted.
 
 from placement import api
 from placement import errors
+from placement import uuids
 from placement.api import auth
 from placement.api import jsonio
-from placement.api import provider_query
 from placement.api import provider_subresource as sub
 from placement.microversion import Versioned
 from placement.microversion import since
@@ -25,19 +25,15 @@ from placement.schemas import aggregate as schema
 _GENERATION = Versioned({'1.1': False, '1.19': True})
 
 
-def _canonical(uuids):
+def _canonical(values):
     """Canonical uuids in request order, without repeats; 400 for any the
     schema's check let through that is not really one."""
-    result = []
-    for value in uuids:
-        canonical = provider_query.canonical_uuid(value)
-        if canonical is None:
-            raise errors.bad_request(
-                "JSON does not validate: '%s' is not a 'uuid'" % value)
-        result.append(canonical)
-    return list(dict.fromkeys(result))
-
-
+    canonical = uuids.normalize_all(values)
+    if None in canonical:
+        raise errors.bad_request(
+            "JSON does not validate: '%s' is not a 'uuid'"
+            % values[canonical.index(None)])
+    return list(dict.fromkeys(canonical))
 
 
 def _replace(conn, uuid, uuids, generation):

@@ -36,8 +36,9 @@ def _validators_for(schema):
     entry = _validators.get(id(schema))
     if entry is None:
         try:
+            # (The compiled check asks formats about strings only.)
             fast = fastjsonschema.compile(
-                schema, formats={'uuid': _is_uuid})
+                schema, formats={'uuid': uuids.is_uuid})
         except fastjsonschema.JsonSchemaDefinitionException:
             fast = None
         entry = (fast, jsonschema.Draft4Validator(
@@ -52,10 +53,12 @@ def _fast_path_applies(data):
     if isinstance(data, float):
         return not data.is_integer()
     if isinstance(data, dict):
-        return all(map(_fast_path_applies, data.values()))
-    if isinstance(data, list):
-        return all(map(_fast_path_applies, data))
-    return True
+        data = data.values()
+    elif not isinstance(data, list):
+        return True
+    # Strings and integers, most of what documents hold, need no call.
+    return all(_fast_path_applies(item) for item in data
+               if isinstance(item, (float, dict, list)))
 
 
 def _check(data, schema):

@@ -1,0 +1,32 @@
+"""placement/uuids.py: the spellings of a uuid Placement accepts, and
+their canonical form."""
+
+import pytest
+
+from placement import uuids
+
+CANONICAL = '5d9c0bd7-0b32-4c52-8c2c-94c6a1b1f2a4'
+SPELLINGS = [CANONICAL, CANONICAL.upper(), CANONICAL.replace('-', ''),
+             '{%s}' % CANONICAL, 'urn:uuid:%s' % CANONICAL]
+NOT_UUIDS = [None, 1, b'x', '', 'not-a-uuid', CANONICAL + '\n',
+             CANONICAL[:-1], CANONICAL + '0', CANONICAL.replace('d', 'g'),
+             ' %s' % CANONICAL, [CANONICAL]]
+
+
+@pytest.mark.parametrize('value', SPELLINGS)
+def test_spellings_normalize_to_the_canonical_form(value):
+    assert uuids.normalize(value) == CANONICAL
+    assert uuids.is_uuid(value)
+
+
+@pytest.mark.parametrize('value', NOT_UUIDS)
+def test_other_values_are_no_uuid(value):
+    assert uuids.normalize(value) is None
+    assert not uuids.is_uuid(value)
+
+
+def test_normalize_all_agrees_with_normalize_in_order():
+    values = SPELLINGS + NOT_UUIDS + SPELLINGS[::-1]
+    assert uuids.normalize_all(values) == [uuids.normalize(v)
+                                           for v in values]
+    assert uuids.normalize_all([]) == []
