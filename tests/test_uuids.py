@@ -13,13 +13,13 @@ NOT_UUIDS = [None, 1, b'x', '', 'not-a-uuid', CANONICAL + '\n',
              ' %s' % CANONICAL, [CANONICAL]]
 
 
-@pytest.mark.parametrize('value', SPELLINGS)
+@pytest.mark.parametrize('value', SPELLINGS, ids=lambda _: 'spelling')
 def test_spellings_normalize_to_the_canonical_form(value):
     assert uuids.normalize(value) == CANONICAL
     assert uuids.is_uuid(value)
 
 
-@pytest.mark.parametrize('value', NOT_UUIDS)
+@pytest.mark.parametrize('value', NOT_UUIDS, ids=lambda _: 'other')
 def test_other_values_are_no_uuid(value):
     assert uuids.normalize(value) is None
     assert not uuids.is_uuid(value)

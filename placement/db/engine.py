@@ -573,7 +573,12 @@ class Database:
 
     def read(self, fn, *args, **kwargs):
         """Run ``fn(conn, ...)`` for reading; return its result."""
-        with self._connect(self.read_engine) as conn:
+        engine, read_engine = self._engines()
+        with self._connect(read_engine) as conn:
+            if read_engine is not engine:
+                # Autocommit: no transaction to begin or end (what
+                # SQLAlchemy begins by itself is ended by the checkin).
+                return fn(conn, *args, **kwargs)
             with conn.begin():
                 return fn(conn, *args, **kwargs)
 

@@ -11,11 +11,13 @@ correctness checks (names in ``base.MUST_BE_ZERO`` are flagged).
 serve yet; asking for one says so instead of measuring something else.
 """
 
-from placement_bench.scenarios import allocations  # noqa: F401
+from placement_bench.scenarios import allocations
 from placement_bench.scenarios import base
-from placement_bench.scenarios import contention  # noqa: F401
-from placement_bench.scenarios import providers  # noqa: F401
+from placement_bench.scenarios import contention
+from placement_bench.scenarios import providers
 
+# Imported for what they register.
+MODULES = (allocations, contention, providers)
 REGISTRY = base.REGISTRY
 MUST_BE_ZERO = base.MUST_BE_ZERO
 DEFAULT = ('create', 'show', 'list', 'trait-contention',
