@@ -31,14 +31,4 @@ def normalize(value):
 
 
 def is_uuid(value):
-    if type(value) is str and _CANONICAL.fullmatch(value):
-        return True
     return normalize(value) is not None
-
-
-def normalize_all(values):
-    """The canonical forms of ``values``, in order, with None for each
-    that is no uuid (lists of aggregate uuids run to hundreds)."""
-    fullmatch = _CANONICAL.fullmatch
-    return [value if type(value) is str and fullmatch(value)
-            else normalize(value) for value in values]

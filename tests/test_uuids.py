@@ -24,9 +24,3 @@ def test_other_values_are_no_uuid(value):
     assert uuids.normalize(value) is None
     assert not uuids.is_uuid(value)
 
-
-def test_normalize_all_agrees_with_normalize_in_order():
-    values = SPELLINGS + NOT_UUIDS + SPELLINGS[::-1]
-    assert uuids.normalize_all(values) == [uuids.normalize(v)
-                                           for v in values]
-    assert uuids.normalize_all([]) == []

@@ -237,18 +237,25 @@ _LINKED_NAMES = {kind: _BRIEF.add_columns(
     _linked_string(kind, RP.c.id, names_only=True)).execution_options(
         **{prepared.PREPARE: True})
     for kind in ('traits', 'aggregates')}
-# Claims on MariaDB/MySQL (which lock the provider's row: the only table
-# the statement reads outside subqueries) and SQLite, by (locked, linked,
-# with the named aggregates).
-_CLAIM_READS = {}
-for _locked in (False, True):
-    _base = _BRIEF.with_for_update() if _locked else _BRIEF
-    _CLAIM_READS[_locked, None, False] = _base
-    for _kind in _LINKS:
-        _CLAIM_READS[_locked, _kind, False] = _base.add_columns(
-            _linked_string(_kind, RP.c.id))
-    _CLAIM_READS[_locked, 'aggregates', True] = _CLAIM_READS[
-        _locked, 'aggregates', False].add_columns(_named_aggregates())
+
+
+def _claim_reads():
+    """The reads of claims on MariaDB/MySQL (which lock the provider's
+    row: the only table the statement reads outside subqueries) and
+    SQLite, by (locked, linked, with the named aggregates)."""
+    reads = {}
+    for locked in (False, True):
+        base = _BRIEF.with_for_update() if locked else _BRIEF
+        reads[locked, None, False] = base
+        for kind in _LINKS:
+            reads[locked, kind, False] = base.add_columns(
+                _linked_string(kind, RP.c.id))
+        reads[locked, 'aggregates', True] = reads[
+            locked, 'aggregates', False].add_columns(_named_aggregates())
+    return reads
+
+
+_CLAIM_READS = _claim_reads()
 
 
 def _parse_linked(text):
