@@ -379,8 +379,7 @@ def test_list_resources(database, forest):
 
 # -- claims -------------------------------------------------------------
 
-@pytest.mark.parametrize('linked', [None, 'traits', 'aggregates',
-                                    'inventories'])
+@pytest.mark.parametrize('linked', [None, 'traits', 'inventories'])
 def test_claim_checks_and_bumps_the_generation(database, linked):
     provider = create(database, 'claimed')
     claimed = database.write(rp.claim, provider.uuid, 0, 'stale', linked)
@@ -396,29 +395,94 @@ def test_claim_checks_and_bumps_the_generation(database, linked):
     assert get(database, provider).generation == 1
 
 
-def test_claim_reads_linked_and_named_aggregates(database):
+def test_claim_and_set_aggregates(database):
+    """The claim checks and bumps the generation; the named aggregates,
+    existing ones and new ones, replace the provider's."""
     provider = create(database, 'member')
     other = create(database, 'other')
     member, elsewhere, unknown = new_uuid(), new_uuid(), new_uuid()
-    database.write(lambda conn: rp.get_by_uuid(conn, provider.uuid)
-                   .set_aggregates(conn, [member], False))
-    database.write(lambda conn: rp.get_by_uuid(conn, other.uuid)
-                   .set_aggregates(conn, [elsewhere], False))
+    database.write(rp.set_aggregates_unclaimed, provider.uuid, [member])
+    database.write(rp.set_aggregates_unclaimed, other.uuid, [elsewhere])
+    assert get(database, provider).generation == 0
 
-    def claim_and_replace(conn):
-        claimed, current, known = rp.claim(
-            conn, provider.uuid, 0, 'stale', 'aggregates',
-            named=[elsewhere, unknown])
-        claimed.set_aggregates(conn, [elsewhere, unknown], True,
-                               current=current, known=known)
-        return current, known
-
-    current, known = database.write(claim_and_replace)
-    assert list(current.values()) == [member]
-    assert set(known) == {elsewhere}
+    claimed = database.write(rp.claim_and_set_aggregates, provider.uuid, 0,
+                             [elsewhere, unknown])
+    assert claimed.generation == 1
+    assert get(database, provider).generation == 1
     assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
         sorted([elsewhere, unknown])
-    assert get(database, provider).generation == 1
+    assert database.read(rp.get_with_aggregates, other.uuid)[1] == \
+        [elsewhere]
+    # Aggregates are shared rows; the one no longer used stays.
+    assert count(database, tables.placement_aggregates) == 3
+
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(rp.claim_and_set_aggregates, provider.uuid, 0, [])
+    with pytest.raises(errors.ResourceProviderNotFound):
+        database.write(rp.claim_and_set_aggregates, new_uuid(), 0, [])
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
+        sorted([elsewhere, unknown])
+    assert count(database, tables.placement_aggregates) == 3
+
+    claimed = database.write(rp.claim_and_set_aggregates, provider.uuid, 1,
+                             [])
+    assert claimed.generation == 2
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == []
+
+
+def test_a_claim_waiting_for_an_unclaimed_aggregates_write(database):
+    """A generation-checked aggregates write that waits for one before
+    1.19 (which leaves the generation as it is) ends with one of the two
+    sets, never a mix: it either fails (PostgreSQL, whose claim statement
+    read the aggregates before the wait) or replaces the other's set."""
+    import threading
+
+    from placement.objects import aggregate
+
+    provider = create(database, 'waited')
+    before, theirs, ours = new_uuid(), new_uuid(), new_uuid()
+    database.write(rp.set_aggregates_unclaimed, provider.uuid, [before])
+    locked, release = threading.Event(), threading.Event()
+
+    def unclaimed(conn):
+        if conn.dialect.name == 'postgresql':
+            row = conn.execute(rp._TOUCH_POSTGRESQL,
+                               {'rp_uuid': provider.uuid}).first()
+            provider_id = row.id
+        else:
+            provider_id = rp.get_by_uuid(conn, provider.uuid, True).id
+        aggregate.replace(conn, provider_id, [theirs])
+        locked.set()
+        assert release.wait(10)
+
+    writer = threading.Thread(target=database.write, args=(unclaimed,))
+    writer.start()
+    assert locked.wait(10)
+    outcome = []
+
+    def claimed():
+        try:
+            database.write(rp.claim_and_set_aggregates, provider.uuid, 0,
+                           [before, ours])
+            outcome.append('replaced')
+        except errors.ConcurrentUpdateDetected:
+            outcome.append('conflict')
+
+    claimer = threading.Thread(target=claimed)
+    claimer.start()
+    claimer.join(0.5)
+    assert claimer.is_alive()  # waiting for the provider's lock
+    release.set()
+    writer.join(10)
+    claimer.join(30)
+    final = database.read(rp.get_with_aggregates, provider.uuid)[1]
+    if database.backend == 'postgresql':
+        assert outcome == ['conflict']
+    if outcome == ['conflict']:
+        assert final == [theirs]
+    else:
+        assert outcome == ['replaced']
+        assert final == sorted([before, ours])
 
 
 def test_replace_links_an_aggregate_created_since_the_claim(database):

@@ -39,16 +39,9 @@ def _canonical(values):
 def _replace(conn, uuid, uuids, generation):
     """Replace the aggregates; with a ``generation`` (1.19 on) it is
     checked and bumped in the same transaction."""
-    checked = generation is not None
-    current = known = None
-    if checked:
-        provider, current, known = sub.claim_provider(
-            conn, uuid, generation, linked='aggregates', named=uuids)
-    else:
-        provider = sub.get_provider(conn, uuid, for_update=True)
-    provider.set_aggregates(conn, uuids, increment_generation=checked,
-                            last=True, current=current, known=known)
-    return provider
+    if generation is not None:
+        return sub.claim_and_set_aggregates(conn, uuid, generation, uuids)
+    return sub.set_aggregates_unclaimed(conn, uuid, uuids)
 
 
 def _render(provider, uuids, version):

@@ -46,6 +46,22 @@ def claim_provider(conn, uuid, generation, linked=None, named=None):
                         named)
 
 
+def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids):
+    """Claim the provider ``uuid`` from the URL at ``generation`` and
+    replace its aggregates (``resource_provider.claim_and_set_aggregates``)."""
+    _check_uuid(uuid)
+    return rp_obj.claim_and_set_aggregates(conn, uuid, generation,
+                                           aggregate_uuids, GENERATION_CHANGED)
+
+
+def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
+    """Replace the aggregates of the provider ``uuid`` from the URL without
+    touching its generation
+    (``resource_provider.set_aggregates_unclaimed``)."""
+    _check_uuid(uuid)
+    return rp_obj.set_aggregates_unclaimed(conn, uuid, aggregate_uuids)
+
+
 def read_body(req, db, uuid, schema):
     """The request's JSON body validated against ``schema``.
 

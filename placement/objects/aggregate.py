@@ -163,3 +163,47 @@ def _create_and_add(conn, provider_id, existing, uuids, last):
     sql.execute(conn, sql.insert_ignore_statement(conn, AGG, ['uuid']),
                 [{'uuid': u, 'created_at': now} for u in uuids],
                 then=(_add_by_uuid(len(by_uuid)), params), last=last)
+
+
+def replace_when_claimed_postgresql(claimed):
+    """PostgreSQL: the data-modifying CTEs that, added to the statement of
+    a claim (``claimed``: the claim's CTE, with one row when it succeeded),
+    make the aggregates ``uuids`` (parameter: canonical and sorted) exactly
+    the claimed provider's, in the same statement.  Each depends on
+    ``claimed``, so the provider's row is locked before any of them
+    writes, and none writes when the claim failed.  What they read comes
+    from the statement's snapshot: every other writer of the provider's
+    aggregates holds its row lock and changes its row, so a claim that
+    waited for one fails."""
+    now = sa.bindparam('now', type_=sa.DateTime)
+    named = sa.cast(sa.bindparam('uuids'), postgresql.ARRAY(sa.String))
+    claimed_id = sa.select(claimed.c.id).scalar_subquery()
+    known = (sa.select(AGG.c.id, AGG.c.uuid)
+             .where(AGG.c.uuid == sa.func.any(named),
+                    claimed_id.is_not(None))
+             .cte('known'))
+    asked = sa.select(sa.func.unnest(named).label('uuid')).subquery('asked')
+    # Created in uuid order (concurrent creators of the same aggregates
+    # wait for each other instead of deadlocking).  DO UPDATE, not DO
+    # NOTHING: an aggregate another transaction created since the
+    # snapshot still answers its id.
+    insert = postgresql.insert(AGG).from_select(
+        ['uuid', 'created_at'],
+        sa.select(asked.c.uuid, now)
+        .where(asked.c.uuid.not_in(sa.select(known.c.uuid)),
+               claimed_id.is_not(None))
+        .order_by(asked.c.uuid))
+    created = (insert.on_conflict_do_update(
+        index_elements=[AGG.c.uuid], set_={'uuid': insert.excluded.uuid})
+        .returning(AGG.c.id).cte('created'))
+    wanted = sa.union_all(sa.select(known.c.id),
+                          sa.select(created.c.id)).cte('wanted')
+    removed = sa.delete(RPA).where(
+        RPA.c.resource_provider_id == claimed_id,
+        RPA.c.aggregate_id.not_in(sa.select(wanted.c.id))).cte('removed')
+    added = postgresql.insert(RPA).from_select(
+        _LINK_COLUMNS,
+        sa.select(claimed.c.id, wanted.c.id, now)
+        .select_from(claimed.join(wanted, sa.true()))
+    ).on_conflict_do_nothing().cte('added')
+    return created, removed, added

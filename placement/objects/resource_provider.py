@@ -21,7 +21,6 @@ import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql
 
 from placement import errors
 from placement import uuids
@@ -208,21 +207,13 @@ def _linked_string(kind, provider_id, names_only=False):
             .scalar_subquery().label('linked'))
 
 
-def _named_aggregates(claimed_id=None):
+def _named_aggregates():
     """The aggregates a write names (parameter ``named``) that exist, as
-    one 'id:uuid,...' string; with ``claimed_id``, only when it is not
-    NULL (a claim that failed looks nothing up)."""
-    query = sa.select(_joined(
-        sa.cast(_AGG.c.id, sa.String) + ':' + _AGG.c.uuid))
-    if claimed_id is None:
-        query = query.where(
-            _AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
-    else:
-        query = query.where(
-            _AGG.c.uuid == sa.func.any(sa.bindparam(
-                'named', type_=postgresql.ARRAY(sa.String))),
-            claimed_id.is_not(None))
-    return query.scalar_subquery().label('named')
+    one 'id:uuid,...' string."""
+    return (sa.select(_joined(sa.cast(_AGG.c.id, sa.String) + ':'
+                              + _AGG.c.uuid))
+            .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
+            .scalar_subquery().label('named'))
 
 
 # Reads and claims for a provider's traits, aggregates and inventories
@@ -294,32 +285,76 @@ def get_with_aggregates(conn, uuid):
 # provider" (no row) from "another generation" (no claimed row), with,
 # when asked, what is linked to it and which of the aggregates a write
 # names exist (looked up only when the claim succeeded).
-_CLAIMED = (
-    sa.update(RP)
-    .where(RP.c.uuid == sa.bindparam('rp_uuid'),
-           RP.c.generation == sa.bindparam('expected'))
-    .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
-    .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
-    .cte('claimed'))
+def _claimed(guarded=False):
+    """The claim's CTE.  ``guarded``: it also fails when the row version
+    it would update is not the one the statement's snapshot holds (it
+    waited for a transaction that changed the row without claiming it,
+    ``set_aggregates_unclaimed``), for a statement whose other parts read
+    what such a transaction may have changed."""
+    where = [RP.c.uuid == sa.bindparam('rp_uuid'),
+             RP.c.generation == sa.bindparam('expected')]
+    if guarded:
+        seen = RP.alias('seen')
+        # A subquery evaluated once, in the snapshot; the UPDATE compares
+        # it again with the latest row version when it had to wait.
+        where.append(sa.literal_column('resource_providers.xmin') == (
+            sa.select(sa.literal_column('seen.xmin')).select_from(seen)
+            .where(seen.c.uuid == sa.bindparam('rp_uuid'))
+            .scalar_subquery()))
+    return (
+        sa.update(RP).where(*where)
+        .values(generation=RP.c.generation + 1,
+                updated_at=sa.bindparam('now'))
+        .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
+        .cte('claimed'))
 
 
-def _claim_statement(kind, named=False):
+_CLAIMED = _claimed()
+
+
+def _claim_statement(kind, claimed=_CLAIMED):
     columns = [RP.c.id, RP.c.uuid, RP.c.generation,
-               _CLAIMED.c.generation.label('claimed_generation'),
-               _CLAIMED.c.updated_at.label('claimed_updated_at')]
+               claimed.c.generation.label('claimed_generation'),
+               claimed.c.updated_at.label('claimed_updated_at')]
     if kind is not None:
-        columns.append(_linked_string(kind, _CLAIMED.c.id))
-    if named:
-        columns.append(_named_aggregates(_CLAIMED.c.id))
+        columns.append(_linked_string(kind, claimed.c.id))
     return (sa.select(*columns)
-            .select_from(RP.outerjoin(_CLAIMED, _CLAIMED.c.id == RP.c.id))
+            .select_from(RP.outerjoin(claimed, claimed.c.id == RP.c.id))
             .where(RP.c.uuid == sa.bindparam('rp_uuid')))
 
 
 _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
-                     for kind in (None, *_LINKS)}
-_CLAIM_NAMED_AGGREGATES_POSTGRESQL = _claim_statement('aggregates',
-                                                      named=True)
+                     for kind in (None, 'traits', 'inventories')}
+
+
+def _claim_and_set_aggregates_postgresql():
+    claimed = _claimed(guarded=True)
+    return _claim_statement(None, claimed).add_cte(
+        *aggregate.replace_when_claimed_postgresql(claimed))
+
+
+_CLAIM_AND_SET_AGGREGATES_POSTGRESQL = _claim_and_set_aggregates_postgresql()
+
+
+def _claimed_postgresql(conn, row, uuid, generation, conflict_message):
+    """The provider ``uuid`` a PostgreSQL claim statement answered ``row``
+    for; raises ResourceProviderNotFound or ConcurrentUpdateDetected."""
+    if row is None or (row.claimed_generation is None
+                       and row.generation != generation):
+        # No such provider, or one whose generation already differed
+        # in the statement's snapshot: the UPDATE locked nothing.
+        # (One that matched there waited for a concurrent writer and
+        # may keep a lock on the row version it then re-checked.)
+        sql.holds_nothing(conn)
+    if row is None:
+        raise errors.ResourceProviderNotFound(uuid=uuid)
+    if row.claimed_generation is None:
+        raise errors.ConcurrentUpdateDetected(conflict_message)
+    provider = ResourceProvider.brief(
+        row.id, row.uuid, row.claimed_generation,
+        updated_at=row.claimed_updated_at)
+    provider.claimed = True
+    return provider
 
 
 # MariaDB/MySQL: the claim's increment, sent with its locking read.
@@ -345,6 +380,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     {resource class id: None} of its inventories), read under the lock.
     With ``named`` too (aggregate uuids, for linked='aggregates') it has
     a third item: {uuid: id} of the named aggregates that exist.
+    (PostgreSQL offers neither 'aggregates' nor ``named``:
+    ``claim_and_set_aggregates`` writes aggregates in one statement.)
     """
     if named is not None and not named:
         named = None
@@ -354,26 +391,9 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     if conn.dialect.name == 'postgresql':
         params = {'rp_uuid': uuid, 'expected': generation,
                   'now': sql.utcnow()}
-        if named is None:
-            statement = _CLAIM_POSTGRESQL[linked]
-        else:
-            statement = _CLAIM_NAMED_AGGREGATES_POSTGRESQL
-            params['named'] = sorted(named)
-        row = sql.execute(conn, statement, params).first()
-        if row is None or (row.claimed_generation is None
-                           and row.generation != generation):
-            # No such provider, or one whose generation already differed
-            # in the statement's snapshot: the UPDATE locked nothing.
-            # (One that matched there waited for a concurrent writer and
-            # may keep a lock on the row version it then re-checked.)
-            sql.holds_nothing(conn)
-        if row is None:
-            raise errors.ResourceProviderNotFound(uuid=uuid)
-        if row.claimed_generation is None:
-            raise errors.ConcurrentUpdateDetected(conflict_message)
-        provider = ResourceProvider.brief(
-            row.id, row.uuid, row.claimed_generation,
-            updated_at=row.claimed_updated_at)
+        row = sql.execute(conn, _CLAIM_POSTGRESQL[linked], params).first()
+        provider = _claimed_postgresql(conn, row, uuid, generation,
+                                       conflict_message)
     else:
         # MariaDB/MySQL lock the provider's row in this read; SQLite's
         # write transaction already holds the database.
@@ -409,6 +429,57 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     if known is not None:
         return provider, current, known
     return (provider, current) if linked else provider
+
+
+def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
+                             conflict_message=None):
+    """Claim the provider at ``uuid`` (``claim``) and make
+    ``aggregate_uuids`` (canonical) exactly its aggregates, as the whole
+    of the transaction: on PostgreSQL in one statement (the provider's
+    row is then locked only while the database runs it), elsewhere a
+    claim and the changes it needs.  Answers the provider."""
+    if conn.dialect.name == 'postgresql':
+        row = sql.execute(conn, _CLAIM_AND_SET_AGGREGATES_POSTGRESQL, {
+            'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
+            'uuids': sorted(aggregate_uuids)}, last=True).first()
+        provider = _claimed_postgresql(conn, row, uuid, generation,
+                                       conflict_message)
+        provider.claimed = False
+        return provider
+    provider, current, known = claim(
+        conn, uuid, generation, conflict_message, linked='aggregates',
+        named=aggregate_uuids)
+    provider.set_aggregates(conn, aggregate_uuids, increment_generation=True,
+                            last=True, current=current, known=known)
+    return provider
+
+
+# PostgreSQL: the row lock of a write that changes a provider's
+# aggregates without claiming it is taken by writing a new version of
+# the row, unchanged, so that a claim of ``claim_and_set_aggregates``
+# waiting for it fails (``_claimed(guarded=True)``).
+_TOUCH_POSTGRESQL = (
+    sa.update(RP).where(RP.c.uuid == sa.bindparam('rp_uuid'))
+    .values(generation=RP.c.generation, updated_at=RP.c.updated_at)
+    .returning(RP.c.id, RP.c.uuid, RP.c.generation))
+
+
+def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
+    """Make ``aggregate_uuids`` (canonical) exactly the aggregates of the
+    provider at ``uuid``, leaving its generation as it is (microversions
+    before 1.19), as the whole of the transaction.  Answers the provider
+    (brief); raises ResourceProviderNotFound."""
+    if conn.dialect.name == 'postgresql':
+        row = sql.execute(conn, _TOUCH_POSTGRESQL, {'rp_uuid': uuid}).first()
+        if row is None:
+            sql.holds_nothing(conn)
+            raise errors.ResourceProviderNotFound(uuid=uuid)
+        provider = ResourceProvider.brief(*row)
+    else:
+        provider = get_by_uuid(conn, uuid, for_update=True)
+    provider.set_aggregates(conn, aggregate_uuids, increment_generation=False,
+                            last=True)
+    return provider
 
 
 # A new root provider is its own root.  PostgreSQL takes the id from the
