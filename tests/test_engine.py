@@ -18,6 +18,7 @@ from placement import errors
 from placement.db import engine as db_engine
 from placement.db import sql
 from placement.db import tables
+from placement.objects import claim
 from placement.objects import resource_provider as rp
 
 RP = tables.resource_providers
@@ -410,11 +411,11 @@ def test_claim_is_one_round_trip_on_mysql(database, two_providers,
     uuid = database.read(lambda conn: conn.execute(
         sa.select(RP.c.uuid).where(RP.c.id == two_providers[0])).scalar_one())
     sent = count_queries(monkeypatch)
-    claimed = database.write(lambda conn: rp.claim(conn, uuid, 0))
+    claimed = database.write(lambda conn: claim.claim(conn, uuid, 0))
     assert claimed.generation == 1
     assert len(sent) == 1
     with pytest.raises(errors.ConcurrentUpdateDetected):
-        database.write(lambda conn: rp.claim(conn, uuid, 0))
+        database.write(lambda conn: claim.claim(conn, uuid, 0))
     assert database.read(rp.get_by_uuid, uuid).generation == 1
 
 
@@ -449,7 +450,7 @@ def test_failed_claim_holds_nothing_and_rolls_back_later(database,
     sa.event.listen(database.read_engine, 'after_cursor_execute', record)
     try:
         with pytest.raises(errors.ConcurrentUpdateDetected):
-            database.write(lambda conn: rp.claim(conn, uuid, 7))
+            database.write(lambda conn: claim.claim(conn, uuid, 7))
         # No ROLLBACK of its own: the transaction holds no lock, so
         # another session updates the row without waiting.
         assert not any(s.startswith('ROLLBACK') for s in sent)
@@ -457,7 +458,7 @@ def test_failed_claim_holds_nothing_and_rolls_back_later(database,
         # The next statement on the connection carries the ROLLBACK.
         assert database.read(rp.get_by_uuid, uuid).generation == 1
         assert sent[-1].startswith('ROLLBACK; ')
-        claimed = database.write(lambda conn: rp.claim(conn, uuid, 1))
+        claimed = database.write(lambda conn: claim.claim(conn, uuid, 1))
         assert claimed.generation == 2
     finally:
         sa.event.remove(database.read_engine, 'after_cursor_execute', record)
@@ -471,8 +472,8 @@ def test_failed_claim_after_other_work_rolls_back_at_once(database,
     first, second = (provider_uuid(database, p) for p in two_providers)
 
     def write(conn):
-        rp.claim(conn, first, 0)
-        rp.claim(conn, second, 5)
+        claim.claim(conn, first, 0)
+        claim.claim(conn, second, 5)
 
     with pytest.raises(errors.ConcurrentUpdateDetected):
         database.write(write)
@@ -496,13 +497,13 @@ def test_claim_that_waited_and_failed_rolls_back_at_once(database,
     bump(holder, two_providers[0])
     outcome = []
 
-    def claim():
+    def claim_stale():
         try:
-            database.write(lambda conn: rp.claim(conn, uuid, 0))
+            database.write(lambda conn: claim.claim(conn, uuid, 0))
         except errors.ConcurrentUpdateDetected:
             outcome.append('conflict')
 
-    waiter = threading.Thread(target=claim)
+    waiter = threading.Thread(target=claim_stale)
     waiter.start()
     waiter.join(0.5)
     assert waiter.is_alive()
@@ -598,6 +599,6 @@ def test_no_transaction_stays_open_on_mysql(database, two_providers):
         work()
         assert open_transactions() == 0
     with pytest.raises(errors.ConcurrentUpdateDetected):
-        database.write(lambda conn: rp.claim(conn, uuid, 5))
+        database.write(lambda conn: claim.claim(conn, uuid, 5))
     assert open_transactions() == 0
     assert names(database) == ['first', 'second']

@@ -15,6 +15,7 @@ from placement.api import jsonio
 from placement.microversion import Versioned
 from placement.microversion import since
 from placement.objects import inventory as inv_obj
+from placement.objects import claim
 from placement.objects import resource_provider as rp_obj
 from placement.schemas import inventory as schema
 
@@ -51,7 +52,7 @@ def _claim(conn, uuid, generation, linked=None):
     claimed (``resource_provider.claim``, which see for ``linked``)."""
     if rp_obj.normalize_uuid(uuid) is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    return rp_obj.claim(conn, uuid, generation,
+    return claim.claim(conn, uuid, generation,
                         'resource provider generation conflict', linked)
 
 

@@ -4,6 +4,7 @@ checking the provider generation the write names."""
 
 from placement import errors
 from placement.api import jsonio
+from placement.objects import claim
 from placement.objects import resource_provider as rp_obj
 
 GENERATION_CHANGED = ("Resource provider's generation already changed. "
@@ -42,7 +43,7 @@ def claim_provider(conn, uuid, generation, linked=None, named=None):
     checked and claimed (``resource_provider.claim``, which see for
     ``linked`` and ``named``)."""
     _check_uuid(uuid)
-    return rp_obj.claim(conn, uuid, generation, GENERATION_CHANGED, linked,
+    return claim.claim(conn, uuid, generation, GENERATION_CHANGED, linked,
                         named)
 
 
@@ -50,8 +51,16 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids):
     """Claim the provider ``uuid`` from the URL at ``generation`` and
     replace its aggregates (``resource_provider.claim_and_set_aggregates``)."""
     _check_uuid(uuid)
-    return rp_obj.claim_and_set_aggregates(conn, uuid, generation,
+    return claim.claim_and_set_aggregates(conn, uuid, generation,
                                            aggregate_uuids, GENERATION_CHANGED)
+
+
+def claim_and_set_traits(conn, uuid, names, generation):
+    """Claim the provider ``uuid`` from the URL at ``generation`` and
+    replace its traits (``claim.claim_and_set_traits``)."""
+    _check_uuid(uuid)
+    return claim.claim_and_set_traits(conn, uuid, generation, names,
+                                      GENERATION_CHANGED)
 
 
 def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
@@ -59,7 +68,7 @@ def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
     touching its generation
     (``resource_provider.set_aggregates_unclaimed``)."""
     _check_uuid(uuid)
-    return rp_obj.set_aggregates_unclaimed(conn, uuid, aggregate_uuids)
+    return claim.set_aggregates_unclaimed(conn, uuid, aggregate_uuids)
 
 
 def read_body(req, db, uuid, schema):

@@ -15,7 +15,6 @@ from placement import errors
 from placement.api import auth
 from placement.api import jsonio
 from placement.api import provider_subresource as sub
-from placement.db import engine as db_engine
 from placement.microversion import since
 from placement.objects import trait as trait_obj
 from placement.schemas import trait as schema
@@ -100,30 +99,6 @@ class Trait(api.Resource):
 
 
 
-def _set_traits(conn, uuid, names, generation):
-    """Replace the provider's traits; the generation moves only when the
-    set of traits changes."""
-    provider, current = sub.claim_provider(conn, uuid, generation,
-                                           linked='traits')
-    have = {name: trait_id for trait_id, name in current.items()}
-    names = list(dict.fromkeys(names))
-    # Only traits the provider does not have yet need looking up (and
-    # locking against a concurrent delete).
-    found = trait_obj.find_ids(
-        conn, [name for name in names if name not in have], lock=True)
-    missing = [name for name in names
-               if name not in have and name not in found]
-    if missing:
-        raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
-    found.update((name, have[name]) for name in names if name in have)
-    wanted = set(found.values())
-    if wanted == set(current):
-        provider.generation = generation
-        return db_engine.Unchanged((provider, sorted(found)))
-    provider.set_traits(conn, wanted, set(current), last=True)
-    return provider, sorted(found)
-
-
 def _clear_traits(conn, uuid):
     provider = sub.get_provider(conn, uuid, for_update=True)
     if trait_obj.ids_for_provider(conn, provider.id):
@@ -148,7 +123,7 @@ class ProviderTraits(api.Resource):
     def on_put(self, req, resp, uuid):
         data = sub.read_body(req, self.db, uuid, schema.PROVIDER_TRAITS)
         provider, names = self.db.write(
-            _set_traits, uuid, data['traits'],
+            sub.claim_and_set_traits, uuid, data['traits'],
             data['resource_provider_generation'])
         jsonio.write(req, resp, _render(provider, names))
 

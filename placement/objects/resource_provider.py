@@ -8,9 +8,9 @@ no row matched.  The UPDATE also takes the row lock, so writers of one
 provider are serialised until the transaction ends, and a writer that
 read an older generation can never succeed.
 
-A write that names the generation its client saw starts with
-``claim``: lock the row, compare the generation and increment it, in
-one statement on PostgreSQL.  The claimed provider's next
+A write that names the generation its client saw starts with a claim
+(``placement.objects.claim``): lock the row, compare the generation and
+increment it.  The claimed provider's next
 ``increment_generation`` call is then already done; a write that ends
 up changing nothing rolls its transaction back (``Database.write`` with
 ``Unchanged``), which undoes the increment.
@@ -32,7 +32,6 @@ from placement.objects import provider_filters
 from placement.objects import trait
 
 RP = tables.resource_providers
-_AGG = tables.placement_aggregates
 _ROOT = RP.alias('root')
 _PARENT = RP.alias('parent')
 
@@ -174,7 +173,7 @@ def find_by_uuid(conn, uuid, for_update=False):
 
 # What a provider is linked to: (the link table's column holding the
 # linked row's id, the column naming that row or None).
-_LINKS = {
+LINKS = {
     'traits': (tables.resource_provider_traits.c.trait_id,
                tables.traits.c.name),
     'aggregates': (tables.resource_provider_aggregates.c.aggregate_id,
@@ -183,80 +182,42 @@ _LINKS = {
 }
 
 
-def _joined(strings):
+def joined(strings):
     """string_agg / group_concat of ``strings`` with ',' (written into
     the statement's text, not sent as a parameter)."""
     return sa.func.aggregate_strings(strings, sa.literal_column("','"))
 
 
-def _linked_string(kind, provider_id, names_only=False):
+def linked_string(kind, provider_id, names_only=False):
     """What ``kind`` links to the provider ``provider_id`` as one
     'id[:name],...' string, or with ``names_only`` 'name,...' (a scalar
     subquery, which a locking read does not extend to): one row with a
     string costs the drivers much less to decode than a row per linked
     value."""
-    link_id, name = _LINKS[kind]
+    link_id, name = LINKS[kind]
     link = link_id.table
     pairs, joins = sa.cast(link_id, sa.String), link
     if name is not None:
         pairs = name if names_only else pairs + ':' + name
         joins = link.join(name.table, name.table.c.id == link_id)
-    return (sa.select(_joined(pairs))
+    return (sa.select(joined(pairs))
             .select_from(joins)
             .where(link.c.resource_provider_id == provider_id)
             .scalar_subquery().label('linked'))
-
-
-def _named_aggregates():
-    """The aggregates a write names (parameter ``named``) that exist, as
-    one 'id:uuid,...' string."""
-    return (sa.select(_joined(sa.cast(_AGG.c.id, sa.String) + ':'
-                              + _AGG.c.uuid))
-            .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
-            .scalar_subquery().label('named'))
 
 
 # Reads and claims for a provider's traits, aggregates and inventories
 # ask only for the columns of ``ResourceProvider.brief``: every column
 # of a result costs the drivers (pymysql above all) a description to
 # decode, and the server one to send.
-_BRIEF = sa.select(RP.c.id, RP.c.uuid, RP.c.generation).where(
+BRIEF = sa.select(RP.c.id, RP.c.uuid, RP.c.generation).where(
     RP.c.uuid == sa.bindparam('uuid'))
 # Reads of a provider with the names of what is linked to it.
-_LINKED_NAMES = {kind: _BRIEF.add_columns(
+_LINKED_NAMES = {kind: BRIEF.add_columns(
     RP.c.created_at, RP.c.updated_at,
-    _linked_string(kind, RP.c.id, names_only=True)).execution_options(
+    linked_string(kind, RP.c.id, names_only=True)).execution_options(
         **{prepared.PREPARE: True})
     for kind in ('traits', 'aggregates')}
-
-
-def _claim_reads():
-    """The reads of claims on MariaDB/MySQL (which lock the provider's
-    row: the only table the statement reads outside subqueries) and
-    SQLite, by (locked, linked, with the named aggregates)."""
-    reads = {}
-    for locked in (False, True):
-        base = _BRIEF.with_for_update() if locked else _BRIEF
-        reads[locked, None, False] = base
-        for kind in _LINKS:
-            reads[locked, kind, False] = base.add_columns(
-                _linked_string(kind, RP.c.id))
-        reads[locked, 'aggregates', True] = reads[
-            locked, 'aggregates', False].add_columns(_named_aggregates())
-    return reads
-
-
-_CLAIM_READS = _claim_reads()
-
-
-def _parse_linked(text):
-    """{id: name or None} of an 'id[:name],...' string."""
-    linked = {}
-    for item in (text or '').split(','):
-        if item:
-            key, _, name = item.partition(':')
-            linked[int(key)] = name or None
-    return linked
 
 
 def _get_with_linked(conn, kind, uuid):
@@ -277,209 +238,6 @@ def get_with_aggregates(conn, uuid):
     """(provider, sorted aggregate uuids), in one query; raises
     ResourceProviderNotFound."""
     return _get_with_linked(conn, 'aggregates', uuid)
-
-
-# PostgreSQL claims in one round trip: the UPDATE (a data-modifying CTE,
-# which waits for the row lock and re-checks the generation on the
-# latest row version) and a read of the provider that tells "no such
-# provider" (no row) from "another generation" (no claimed row), with,
-# when asked, what is linked to it and which of the aggregates a write
-# names exist (looked up only when the claim succeeded).
-def _claimed(guarded=False):
-    """The claim's CTE.  ``guarded``: it also fails when the row version
-    it would update is not the one the statement's snapshot holds (it
-    waited for a transaction that changed the row without claiming it,
-    ``set_aggregates_unclaimed``), for a statement whose other parts read
-    what such a transaction may have changed."""
-    where = [RP.c.uuid == sa.bindparam('rp_uuid'),
-             RP.c.generation == sa.bindparam('expected')]
-    if guarded:
-        seen = RP.alias('seen')
-        # A subquery evaluated once, in the snapshot; the UPDATE compares
-        # it again with the latest row version when it had to wait.
-        where.append(sa.literal_column('resource_providers.xmin') == (
-            sa.select(sa.literal_column('seen.xmin')).select_from(seen)
-            .where(seen.c.uuid == sa.bindparam('rp_uuid'))
-            .scalar_subquery()))
-    return (
-        sa.update(RP).where(*where)
-        .values(generation=RP.c.generation + 1,
-                updated_at=sa.bindparam('now'))
-        .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
-        .cte('claimed'))
-
-
-_CLAIMED = _claimed()
-
-
-def _claim_statement(kind, claimed=_CLAIMED):
-    columns = [RP.c.id, RP.c.uuid, RP.c.generation,
-               claimed.c.generation.label('claimed_generation'),
-               claimed.c.updated_at.label('claimed_updated_at')]
-    if kind is not None:
-        columns.append(_linked_string(kind, claimed.c.id))
-    return (sa.select(*columns)
-            .select_from(RP.outerjoin(claimed, claimed.c.id == RP.c.id))
-            .where(RP.c.uuid == sa.bindparam('rp_uuid')))
-
-
-_CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
-                     for kind in (None, 'traits', 'inventories')}
-
-
-def _claim_and_set_aggregates_postgresql():
-    claimed = _claimed(guarded=True)
-    return _claim_statement(None, claimed).add_cte(
-        *aggregate.replace_when_claimed_postgresql(claimed))
-
-
-_CLAIM_AND_SET_AGGREGATES_POSTGRESQL = _claim_and_set_aggregates_postgresql()
-
-
-def _claimed_postgresql(conn, row, uuid, generation, conflict_message):
-    """The provider ``uuid`` a PostgreSQL claim statement answered ``row``
-    for; raises ResourceProviderNotFound or ConcurrentUpdateDetected."""
-    if row is None or (row.claimed_generation is None
-                       and row.generation != generation):
-        # No such provider, or one whose generation already differed
-        # in the statement's snapshot: the UPDATE locked nothing.
-        # (One that matched there waited for a concurrent writer and
-        # may keep a lock on the row version it then re-checked.)
-        sql.holds_nothing(conn)
-    if row is None:
-        raise errors.ResourceProviderNotFound(uuid=uuid)
-    if row.claimed_generation is None:
-        raise errors.ConcurrentUpdateDetected(conflict_message)
-    provider = ResourceProvider.brief(
-        row.id, row.uuid, row.claimed_generation,
-        updated_at=row.claimed_updated_at)
-    provider.claimed = True
-    return provider
-
-
-# MariaDB/MySQL: the claim's increment, sent with its locking read.
-_INCREMENT_BY_UUID = (
-    sa.update(RP)
-    .where(RP.c.uuid == sa.bindparam('then_uuid'),
-           RP.c.generation == sa.bindparam('then_expected'))
-    .values(generation=RP.c.generation + sa.literal_column('1'),
-            updated_at=sa.bindparam('then_now')))
-
-
-def claim(conn, uuid, generation, conflict_message=None, linked=None,
-          named=None):
-    """Lock the provider at ``uuid`` for this transaction, check that its
-    generation is ``generation`` and increment it (see the module's
-    docstring).  Raises ResourceProviderNotFound, or
-    ConcurrentUpdateDetected (with ``conflict_message``).
-
-    The provider is brief (``ResourceProvider.brief``), its updated_at
-    the moment of the claim.  With ``linked`` ('traits', 'aggregates' or
-    'inventories') the answer is (provider, {id: name} of its current
-    traits or aggregates, or
-    {resource class id: None} of its inventories), read under the lock.
-    With ``named`` too (aggregate uuids, for linked='aggregates') it has
-    a third item: {uuid: id} of the named aggregates that exist.
-    (PostgreSQL offers neither 'aggregates' nor ``named``:
-    ``claim_and_set_aggregates`` writes aggregates in one statement.)
-    """
-    if named is not None and not named:
-        named = None
-        known = {}
-    else:
-        known = None
-    if conn.dialect.name == 'postgresql':
-        params = {'rp_uuid': uuid, 'expected': generation,
-                  'now': sql.utcnow()}
-        row = sql.execute(conn, _CLAIM_POSTGRESQL[linked], params).first()
-        provider = _claimed_postgresql(conn, row, uuid, generation,
-                                       conflict_message)
-    else:
-        # MariaDB/MySQL lock the provider's row in this read; SQLite's
-        # write transaction already holds the database.
-        mysql = conn.dialect.name in ('mysql', 'mariadb')
-        params = {'uuid': uuid}
-        statement = _CLAIM_READS[mysql, linked, named is not None]
-        if named is not None:
-            params['named'] = sorted(named)
-        now = sql.utcnow_as_stored(conn)
-        then = None
-        if sql.sends_together(conn):
-            # The increment goes in the same round trip; it changes
-            # nothing when the read shows another generation.
-            then = (_INCREMENT_BY_UUID, {'then_uuid': uuid,
-                                         'then_expected': generation,
-                                         'then_now': now})
-        row = sql.execute(conn, statement, params, then=then).first()
-        if row is None:
-            raise errors.ResourceProviderNotFound(uuid=uuid)
-        provider = ResourceProvider.brief(row.id, row.uuid, row.generation)
-        if provider.generation != generation:
-            raise errors.ConcurrentUpdateDetected(conflict_message)
-        if then is None:
-            provider.increment_generation(conn)
-        else:
-            provider.generation += 1
-            provider.updated_at = now
-    provider.claimed = True
-    current = _parse_linked(row.linked) if linked else None
-    if named is not None:
-        known = {agg_uuid: agg_id for agg_id, agg_uuid
-                 in _parse_linked(row.named).items()}
-    if known is not None:
-        return provider, current, known
-    return (provider, current) if linked else provider
-
-
-def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
-                             conflict_message=None):
-    """Claim the provider at ``uuid`` (``claim``) and make
-    ``aggregate_uuids`` (canonical) exactly its aggregates, as the whole
-    of the transaction: on PostgreSQL in one statement (the provider's
-    row is then locked only while the database runs it), elsewhere a
-    claim and the changes it needs.  Answers the provider."""
-    if conn.dialect.name == 'postgresql':
-        row = sql.execute(conn, _CLAIM_AND_SET_AGGREGATES_POSTGRESQL, {
-            'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
-            'uuids': sorted(aggregate_uuids)}, last=True).first()
-        provider = _claimed_postgresql(conn, row, uuid, generation,
-                                       conflict_message)
-        provider.claimed = False
-        return provider
-    provider, current, known = claim(
-        conn, uuid, generation, conflict_message, linked='aggregates',
-        named=aggregate_uuids)
-    provider.set_aggregates(conn, aggregate_uuids, increment_generation=True,
-                            last=True, current=current, known=known)
-    return provider
-
-
-# PostgreSQL: the row lock of a write that changes a provider's
-# aggregates without claiming it is taken by writing a new version of
-# the row, unchanged, so that a claim of ``claim_and_set_aggregates``
-# waiting for it fails (``_claimed(guarded=True)``).
-_TOUCH_POSTGRESQL = (
-    sa.update(RP).where(RP.c.uuid == sa.bindparam('rp_uuid'))
-    .values(generation=RP.c.generation, updated_at=RP.c.updated_at)
-    .returning(RP.c.id, RP.c.uuid, RP.c.generation))
-
-
-def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
-    """Make ``aggregate_uuids`` (canonical) exactly the aggregates of the
-    provider at ``uuid``, leaving its generation as it is (microversions
-    before 1.19), as the whole of the transaction.  Answers the provider
-    (brief); raises ResourceProviderNotFound."""
-    if conn.dialect.name == 'postgresql':
-        row = sql.execute(conn, _TOUCH_POSTGRESQL, {'rp_uuid': uuid}).first()
-        if row is None:
-            sql.holds_nothing(conn)
-            raise errors.ResourceProviderNotFound(uuid=uuid)
-        provider = ResourceProvider.brief(*row)
-    else:
-        provider = get_by_uuid(conn, uuid, for_update=True)
-    provider.set_aggregates(conn, aggregate_uuids, increment_generation=False,
-                            last=True)
-    return provider
 
 
 # A new root provider is its own root.  PostgreSQL takes the id from the

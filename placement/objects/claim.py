@@ -1,0 +1,403 @@
+"""Claims: the start of a write that names the provider generation its
+client saw (``claim``: lock the provider's row, compare the generation
+and increment it), and the writes of a provider's aggregates and traits
+that begin with one.
+
+On PostgreSQL a claim is one statement, and an aggregates or traits
+write is the claim and its changes in one statement, alone in its
+transaction: the provider's row is then locked only while the database
+runs it.  On MariaDB/MySQL the claim is a locking read with the
+increment sent in the same round trip; SQLite's write transaction
+already holds the database.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from placement import errors
+from placement.db import engine as db_engine
+from placement.db import sql
+from placement.db import tables
+from placement.objects import aggregate
+from placement.objects import resource_provider as rp
+from placement.objects import trait
+
+RP = tables.resource_providers
+_AGG = tables.placement_aggregates
+_TRAITS = tables.traits
+_RPT = tables.resource_provider_traits
+
+
+def _named_aggregates():
+    """The aggregates a write names (parameter ``named``) that exist, as
+    one 'id:uuid,...' string."""
+    return (sa.select(rp.joined(sa.cast(_AGG.c.id, sa.String) + ':'
+                              + _AGG.c.uuid))
+            .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
+            .scalar_subquery().label('named'))
+
+
+def _claim_reads():
+    """The reads of claims on MariaDB/MySQL (which lock the provider's
+    row: the only table the statement reads outside subqueries) and
+    SQLite, by (locked, linked, with the named aggregates)."""
+    reads = {}
+    for locked in (False, True):
+        base = rp.BRIEF.with_for_update() if locked else rp.BRIEF
+        reads[locked, None, False] = base
+        for kind in rp.LINKS:
+            reads[locked, kind, False] = base.add_columns(
+                rp.linked_string(kind, RP.c.id))
+        reads[locked, 'aggregates', True] = reads[
+            locked, 'aggregates', False].add_columns(_named_aggregates())
+    return reads
+
+
+_CLAIM_READS = _claim_reads()
+
+
+def _parse_linked(text):
+    """{id: name or None} of an 'id[:name],...' string."""
+    linked = {}
+    for item in (text or '').split(','):
+        if item:
+            key, _, name = item.partition(':')
+            linked[int(key)] = name or None
+    return linked
+
+
+# PostgreSQL claims in one round trip: the UPDATE (a data-modifying CTE,
+# which waits for the row lock and re-checks the generation on the
+# latest row version) and a read of the provider that tells "no such
+# provider" (no row) from "another generation" (no claimed row), with,
+# when asked, what is linked to it.
+def _claimed(guarded=False):
+    """The claim's CTE.  ``guarded``: it also fails when the row version
+    it would update is not the one the statement's snapshot holds (it
+    waited for a transaction that changed the row without claiming it,
+    ``set_aggregates_unclaimed``), for a statement whose other parts read
+    what such a transaction may have changed."""
+    where = [RP.c.uuid == sa.bindparam('rp_uuid'),
+             RP.c.generation == sa.bindparam('expected')]
+    if guarded:
+        seen = RP.alias('seen')
+        # A subquery evaluated once, in the snapshot; the UPDATE compares
+        # it again with the latest row version when it had to wait.
+        where.append(sa.literal_column('resource_providers.xmin') == (
+            sa.select(sa.literal_column('seen.xmin')).select_from(seen)
+            .where(seen.c.uuid == sa.bindparam('rp_uuid'))
+            .scalar_subquery()))
+    return (
+        sa.update(RP).where(*where)
+        .values(generation=RP.c.generation + 1,
+                updated_at=sa.bindparam('now'))
+        .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
+        .cte('claimed'))
+
+
+_CLAIMED = _claimed()
+
+
+def _claim_statement(kind, claimed=_CLAIMED):
+    columns = [RP.c.id, RP.c.uuid, RP.c.generation,
+               claimed.c.generation.label('claimed_generation'),
+               claimed.c.updated_at.label('claimed_updated_at')]
+    if kind is not None:
+        columns.append(rp.linked_string(kind, claimed.c.id))
+    return (sa.select(*columns)
+            .select_from(RP.outerjoin(claimed, claimed.c.id == RP.c.id))
+            .where(RP.c.uuid == sa.bindparam('rp_uuid')))
+
+
+_CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
+                     for kind in (None, 'traits', 'inventories')}
+
+
+def _claim_and_set_aggregates_postgresql():
+    claimed = _claimed(guarded=True)
+    return _claim_statement(None, claimed).add_cte(
+        *aggregate.replace_when_claimed_postgresql(claimed))
+
+
+_CLAIM_AND_SET_AGGREGATES_POSTGRESQL = _claim_and_set_aggregates_postgresql()
+
+
+def _claimed_postgresql(conn, row, uuid, generation, conflict_message):
+    """The provider ``uuid`` a PostgreSQL claim statement answered ``row``
+    for; raises ResourceProviderNotFound or ConcurrentUpdateDetected."""
+    if row is None or (row.claimed_generation is None
+                       and row.generation != generation):
+        # No such provider, or one whose generation already differed
+        # in the statement's snapshot: the UPDATE locked nothing.
+        # (One that matched there waited for a concurrent writer and
+        # may keep a lock on the row version it then re-checked.)
+        sql.holds_nothing(conn)
+    if row is None:
+        raise errors.ResourceProviderNotFound(uuid=uuid)
+    if row.claimed_generation is None:
+        raise errors.ConcurrentUpdateDetected(conflict_message)
+    provider = rp.ResourceProvider.brief(
+        row.id, row.uuid, row.claimed_generation,
+        updated_at=row.claimed_updated_at)
+    provider.claimed = True
+    return provider
+
+
+# MariaDB/MySQL: the claim's increment, sent with its locking read.
+_INCREMENT_BY_UUID = (
+    sa.update(RP)
+    .where(RP.c.uuid == sa.bindparam('then_uuid'),
+           RP.c.generation == sa.bindparam('then_expected'))
+    .values(generation=RP.c.generation + sa.literal_column('1'),
+            updated_at=sa.bindparam('then_now')))
+
+
+def claim(conn, uuid, generation, conflict_message=None, linked=None,
+          named=None):
+    """Lock the provider at ``uuid`` for this transaction, check that its
+    generation is ``generation`` and increment it (see the module's
+    docstring).  Raises ResourceProviderNotFound, or
+    ConcurrentUpdateDetected (with ``conflict_message``).
+
+    The provider is brief (``rp.ResourceProvider.brief``), its updated_at
+    the moment of the claim.  With ``linked`` ('traits', 'aggregates' or
+    'inventories') the answer is (provider, {id: name} of its current
+    traits or aggregates, or
+    {resource class id: None} of its inventories), read under the lock.
+    With ``named`` too (aggregate uuids, for linked='aggregates') it has
+    a third item: {uuid: id} of the named aggregates that exist.
+    (PostgreSQL offers neither 'aggregates' nor ``named``:
+    ``claim_and_set_aggregates`` writes aggregates in one statement.)
+    """
+    if named is not None and not named:
+        named = None
+        known = {}
+    else:
+        known = None
+    if conn.dialect.name == 'postgresql':
+        params = {'rp_uuid': uuid, 'expected': generation,
+                  'now': sql.utcnow()}
+        row = sql.execute(conn, _CLAIM_POSTGRESQL[linked], params).first()
+        provider = _claimed_postgresql(conn, row, uuid, generation,
+                                       conflict_message)
+    else:
+        # MariaDB/MySQL lock the provider's row in this read; SQLite's
+        # write transaction already holds the database.
+        mysql = conn.dialect.name in ('mysql', 'mariadb')
+        params = {'uuid': uuid}
+        statement = _CLAIM_READS[mysql, linked, named is not None]
+        if named is not None:
+            params['named'] = sorted(named)
+        now = sql.utcnow_as_stored(conn)
+        then = None
+        if sql.sends_together(conn):
+            # The increment goes in the same round trip; it changes
+            # nothing when the read shows another generation.
+            then = (_INCREMENT_BY_UUID, {'then_uuid': uuid,
+                                         'then_expected': generation,
+                                         'then_now': now})
+        row = sql.execute(conn, statement, params, then=then).first()
+        if row is None:
+            raise errors.ResourceProviderNotFound(uuid=uuid)
+        provider = rp.ResourceProvider.brief(row.id, row.uuid, row.generation)
+        if provider.generation != generation:
+            raise errors.ConcurrentUpdateDetected(conflict_message)
+        if then is None:
+            provider.increment_generation(conn)
+        else:
+            provider.generation += 1
+            provider.updated_at = now
+    provider.claimed = True
+    current = _parse_linked(row.linked) if linked else None
+    if named is not None:
+        known = {agg_uuid: agg_id for agg_id, agg_uuid
+                 in _parse_linked(row.named).items()}
+    if known is not None:
+        return provider, current, known
+    return (provider, current) if linked else provider
+
+
+def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
+                             conflict_message=None):
+    """Claim the provider at ``uuid`` (``claim``) and make
+    ``aggregate_uuids`` (canonical) exactly its aggregates, as the whole
+    of the transaction: on PostgreSQL in one statement (the provider's
+    row is then locked only while the database runs it), elsewhere a
+    claim and the changes it needs.  Answers the provider."""
+    if conn.dialect.name == 'postgresql':
+        row = sql.execute(conn, _CLAIM_AND_SET_AGGREGATES_POSTGRESQL, {
+            'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
+            'uuids': sorted(aggregate_uuids)}, last=True).first()
+        provider = _claimed_postgresql(conn, row, uuid, generation,
+                                       conflict_message)
+        provider.claimed = False
+        return provider
+    provider, current, known = claim(
+        conn, uuid, generation, conflict_message, linked='aggregates',
+        named=aggregate_uuids)
+    provider.set_aggregates(conn, aggregate_uuids, increment_generation=True,
+                            last=True, current=current, known=known)
+    return provider
+
+
+# PostgreSQL: the row lock of a write that changes a provider's
+# aggregates without claiming it is taken by writing a new version of
+# the row, unchanged, so that a claim of ``claim_and_set_aggregates``
+# waiting for it fails (``_claimed(guarded=True)``).
+_TOUCH_POSTGRESQL = (
+    sa.update(RP).where(RP.c.uuid == sa.bindparam('rp_uuid'))
+    .values(generation=RP.c.generation, updated_at=RP.c.updated_at)
+    .returning(RP.c.id, RP.c.uuid, RP.c.generation))
+
+
+def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
+    """Make ``aggregate_uuids`` (canonical) exactly the aggregates of the
+    provider at ``uuid``, leaving its generation as it is (microversions
+    before 1.19), as the whole of the transaction.  Answers the provider
+    (brief); raises ResourceProviderNotFound."""
+    if conn.dialect.name == 'postgresql':
+        row = sql.execute(conn, _TOUCH_POSTGRESQL, {'rp_uuid': uuid}).first()
+        if row is None:
+            sql.holds_nothing(conn)
+            raise errors.ResourceProviderNotFound(uuid=uuid)
+        provider = rp.ResourceProvider.brief(*row)
+    else:
+        provider = rp.get_by_uuid(conn, uuid, for_update=True)
+    provider.set_aggregates(conn, aggregate_uuids, increment_generation=False,
+                            last=True)
+    return provider
+
+
+
+
+def _claim_and_set_traits_postgresql():
+    """The statement of ``claim_and_set_traits`` on PostgreSQL.
+
+    Parameters: rp_uuid, expected, now, names (distinct trait names) and
+    named_count (how many names the write asks for).  What it reads comes
+    from the statement's snapshot: every other writer of the provider's
+    traits claims it, so a claim that waited for one fails.  The traits
+    the provider does not have yet are share-locked before the claim (a
+    concurrent delete of one then either waits for this write or, done
+    first, leaves it out of ``locked``), and only by a write whose
+    generation matches in the snapshot: a stale write takes no lock.
+    """
+    now = sa.bindparam('now', type_=sa.DateTime)
+    seen = sa.select(RP.c.id, RP.c.generation).where(
+        RP.c.uuid == sa.bindparam('rp_uuid')).cte('seen')
+    named = (sa.select(_TRAITS.c.id, _TRAITS.c.name)
+             .where(_TRAITS.c.name == sa.func.any(sa.cast(
+                 sa.bindparam('names'), postgresql.ARRAY(sa.String))))
+             .cte('named'))
+    current = (sa.select(_RPT.c.trait_id)
+               .where(_RPT.c.resource_provider_id
+                      == sa.select(seen.c.id).scalar_subquery())
+               .cte('current'))
+    new = (sa.select(named.c.id)
+           .where(named.c.id.not_in(sa.select(current.c.trait_id)))
+           .cte('new'))
+    locked = (sa.select(_TRAITS.c.id)
+              .where(_TRAITS.c.id.in_(sa.select(new.c.id)),
+                     sa.select(seen.c.generation).scalar_subquery()
+                     == sa.bindparam('expected'))
+              .with_for_update(read=True, key_share=True)
+              .cte('locked'))
+    changed = sa.or_(
+        sa.select(new.c.id).exists(),
+        sa.select(current.c.trait_id)
+        .where(current.c.trait_id.not_in(sa.select(named.c.id))).exists())
+
+    def how_many(cte):
+        return (sa.select(sa.func.count()).select_from(cte)
+                .scalar_subquery())
+
+    claimed = (
+        sa.update(RP)
+        .where(RP.c.uuid == sa.bindparam('rp_uuid'),
+               RP.c.generation == sa.bindparam('expected'),
+               how_many(named) == sa.bindparam('named_count'),
+               how_many(locked) == how_many(new),
+               changed)
+        .values(generation=RP.c.generation + 1, updated_at=now)
+        .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
+        .cte('claimed'))
+    claimed_id = sa.select(claimed.c.id).scalar_subquery()
+    removed = sa.delete(_RPT).where(
+        _RPT.c.resource_provider_id == claimed_id,
+        _RPT.c.trait_id.not_in(sa.select(named.c.id))).cte('removed')
+    added = sa.insert(_RPT).from_select(
+        ['trait_id', 'resource_provider_id', 'created_at'],
+        sa.select(locked.c.id, claimed.c.id, now)
+        .select_from(claimed.join(locked, sa.true()))).cte('added')
+    # The names found: those the write asks for that exist, less any new
+    # one a concurrent delete removed before it could be locked.
+    found = (sa.select(sa.func.array_agg(named.c.name))
+             .where(sa.or_(named.c.id.not_in(sa.select(new.c.id)),
+                           named.c.id.in_(sa.select(locked.c.id))))
+             .scalar_subquery().label('found'))
+    return (_claim_statement(None, claimed)
+            .add_columns(found, changed.label('changed'))
+            .add_cte(removed, added))
+
+
+_CLAIM_AND_SET_TRAITS_POSTGRESQL = _claim_and_set_traits_postgresql()
+
+
+def claim_and_set_traits(conn, uuid, generation, names,
+                         conflict_message=None):
+    """Claim the provider at ``uuid`` (``claim``) and make the traits
+    ``names`` exactly its traits, as the whole of the transaction (one
+    statement on PostgreSQL).  Answers (provider, sorted names).
+
+    Raises ResourceProviderNotFound, ConcurrentUpdateDetected, or
+    InvalidInput naming traits that do not exist.  A write that changes
+    nothing leaves the generation as it is (and is still checked).
+    """
+    names = list(dict.fromkeys(names))
+    if conn.dialect.name != 'postgresql':
+        return _claim_and_set_traits(conn, uuid, generation, names,
+                                     conflict_message)
+    storable = [name for name in names if trait.storable(name)]
+    row = sql.execute(conn, _CLAIM_AND_SET_TRAITS_POSTGRESQL, {
+        'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
+        'names': sorted(storable), 'named_count': len(names)},
+        last=True).first()
+    if row is not None and row.claimed_generation is None \
+            and row.generation == generation:
+        missing = set(names) - set(row.found or ())
+        if missing:
+            raise _no_such_traits(names, missing)
+        if not row.changed:
+            return (rp.ResourceProvider.brief(row.id, row.uuid, generation),
+                    sorted(names))
+    provider = _claimed_postgresql(conn, row, uuid, generation,
+                                   conflict_message)
+    provider.claimed = False
+    return provider, sorted(names)
+
+
+def _no_such_traits(names, missing):
+    return errors.InvalidInput('No such trait %s' % ', '.join(
+        name for name in names if name in missing))
+
+
+def _claim_and_set_traits(conn, uuid, generation, names, conflict_message):
+    """``claim_and_set_traits`` as a claim and the changes it needs."""
+    provider, current = claim(conn, uuid, generation, conflict_message,
+                              linked='traits')
+    have = {name: trait_id for trait_id, name in current.items()}
+    # Only traits the provider does not have yet need looking up (and
+    # locking against a concurrent delete).
+    found = trait.find_ids(
+        conn, [name for name in names if name not in have], lock=True)
+    missing = {name for name in names
+               if name not in have and name not in found}
+    if missing:
+        raise _no_such_traits(names, missing)
+    found.update((name, have[name]) for name in names if name in have)
+    wanted = set(found.values())
+    if wanted == set(current):
+        provider.generation = generation
+        return db_engine.Unchanged((provider, sorted(found)))
+    provider.set_traits(conn, wanted, set(current), last=True)
+    return provider, sorted(found)

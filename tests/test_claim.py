@@ -1,0 +1,304 @@
+"""Data-layer tests of placement/objects/claim.py: claims of a provider's
+generation and the aggregates and traits writes that start with one, on
+every backend in PLACEMENT_TEST_DBS, racing writers included."""
+
+import threading
+
+import pytest
+
+from placement import errors
+from placement.db import tables
+from placement.objects import aggregate
+from placement.objects import claim
+from placement.objects import resource_provider as rp
+from placement.objects import trait
+from tests.test_resource_provider import count, create, get, new_uuid
+
+
+@pytest.mark.parametrize('linked', [None, 'traits', 'inventories'])
+def test_claim_checks_and_bumps_the_generation(database, linked):
+    provider = create(database, 'claimed')
+    claimed = database.write(claim.claim, provider.uuid, 0, 'stale', linked)
+    if linked:
+        claimed, current = claimed
+        assert current == {}
+    assert claimed.generation == 1
+    assert get(database, provider).generation == 1
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(claim.claim, provider.uuid, 0, 'stale', linked)
+    with pytest.raises(errors.ResourceProviderNotFound):
+        database.write(claim.claim, new_uuid(), 1, 'stale', linked)
+    assert get(database, provider).generation == 1
+
+
+def test_claim_and_set_aggregates(database):
+    """The claim checks and bumps the generation; the named aggregates,
+    existing ones and new ones, replace the provider's."""
+    provider = create(database, 'member')
+    other = create(database, 'other')
+    member, elsewhere, unknown = new_uuid(), new_uuid(), new_uuid()
+    database.write(claim.set_aggregates_unclaimed, provider.uuid, [member])
+    database.write(claim.set_aggregates_unclaimed, other.uuid, [elsewhere])
+    assert get(database, provider).generation == 0
+
+    claimed = database.write(claim.claim_and_set_aggregates, provider.uuid, 0,
+                             [elsewhere, unknown])
+    assert claimed.generation == 1
+    assert get(database, provider).generation == 1
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
+        sorted([elsewhere, unknown])
+    assert database.read(rp.get_with_aggregates, other.uuid)[1] == \
+        [elsewhere]
+    # Aggregates are shared rows; the one no longer used stays.
+    assert count(database, tables.placement_aggregates) == 3
+
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(claim.claim_and_set_aggregates, provider.uuid, 0, [])
+    with pytest.raises(errors.ResourceProviderNotFound):
+        database.write(claim.claim_and_set_aggregates, new_uuid(), 0, [])
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
+        sorted([elsewhere, unknown])
+    assert count(database, tables.placement_aggregates) == 3
+
+    claimed = database.write(claim.claim_and_set_aggregates, provider.uuid, 1,
+                             [])
+    assert claimed.generation == 2
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == []
+
+
+def test_a_claim_waiting_for_an_unclaimed_aggregates_write(database):
+    """A generation-checked aggregates write that waits for one before
+    1.19 (which leaves the generation as it is) ends with one of the two
+    sets, never a mix: it either fails (PostgreSQL, whose claim statement
+    read the aggregates before the wait) or replaces the other's set."""
+    provider = create(database, 'waited')
+    before, theirs, ours = new_uuid(), new_uuid(), new_uuid()
+    database.write(claim.set_aggregates_unclaimed, provider.uuid, [before])
+    locked, release = threading.Event(), threading.Event()
+
+    def unclaimed(conn):
+        if conn.dialect.name == 'postgresql':
+            row = conn.execute(claim._TOUCH_POSTGRESQL,
+                               {'rp_uuid': provider.uuid}).first()
+            provider_id = row.id
+        else:
+            provider_id = rp.get_by_uuid(conn, provider.uuid, True).id
+        aggregate.replace(conn, provider_id, [theirs])
+        locked.set()
+        assert release.wait(10)
+
+    writer = threading.Thread(target=database.write, args=(unclaimed,))
+    writer.start()
+    assert locked.wait(10)
+    outcome = []
+
+    def claimed():
+        try:
+            database.write(claim.claim_and_set_aggregates, provider.uuid, 0,
+                           [before, ours])
+            outcome.append('replaced')
+        except errors.ConcurrentUpdateDetected:
+            outcome.append('conflict')
+
+    claimer = threading.Thread(target=claimed)
+    claimer.start()
+    claimer.join(0.5)
+    assert claimer.is_alive()  # waiting for the provider's lock
+    release.set()
+    writer.join(10)
+    claimer.join(30)
+    final = database.read(rp.get_with_aggregates, provider.uuid)[1]
+    if database.backend == 'postgresql':
+        assert outcome == ['conflict']
+    if outcome == ['conflict']:
+        assert final == [theirs]
+    else:
+        assert outcome == ['replaced']
+        assert final == sorted([before, ours])
+
+
+def test_replace_links_an_aggregate_created_since_the_claim(database):
+    """An aggregate the claim did not see (another request created it
+    meanwhile) is still linked, with the existing row's id."""
+    provider = create(database, 'late')
+    other = create(database, 'early')
+    kept, late, fresh = new_uuid(), new_uuid(), new_uuid()
+    database.write(lambda conn: rp.get_by_uuid(conn, provider.uuid)
+                   .set_aggregates(conn, [kept], False))
+    kept_id = database.read(aggregate.ids_by_uuid, [kept])[kept]
+    database.write(lambda conn: rp.get_by_uuid(conn, other.uuid)
+                   .set_aggregates(conn, [late], False))
+    late_id = database.read(aggregate.ids_by_uuid, [late])[late]
+
+    database.write(aggregate.replace, provider.id, [kept, late, fresh],
+                   last=True, current={kept_id: kept}, known={})
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == \
+        sorted([kept, late, fresh])
+    ids = database.read(aggregate.ids_by_uuid, [kept, late, fresh])
+    assert ids[late] == late_id and ids[kept] == kept_id
+    assert count(database, tables.placement_aggregates) == 3
+
+
+def test_custom_trait_delete_waits_for_a_write_adding_it(database):
+    """A trait write holds the custom traits it adds against a concurrent
+    delete: the delete waits, then finds the trait in use."""
+    provider = create(database, 'racing')
+    database.write(trait.ensure_custom, 'CUSTOM_RACE')
+    claimed, release, outcome = threading.Event(), threading.Event(), []
+
+    def write(conn):
+        claimed_provider, current = claim.claim(conn, provider.uuid, 0,
+                                             'stale', 'traits')
+        found = trait.find_ids(conn, ['CUSTOM_RACE'], lock=True)
+        assert set(found) == {'CUSTOM_RACE'}
+        claimed.set()
+        release.wait(10)
+        claimed_provider.set_traits(conn, set(found.values()), set(current),
+                                    last=True)
+
+    def delete():
+        try:
+            database.write(trait.delete_custom, 'CUSTOM_RACE')
+            outcome.append('deleted')
+        except errors.InUse:
+            outcome.append('in use')
+
+    writer = threading.Thread(target=database.write, args=(write,))
+    writer.start()
+    assert claimed.wait(10)
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    deleter.join(0.5)
+    assert deleter.is_alive()
+    release.set()
+    writer.join(10)
+    deleter.join(30)
+    assert outcome == ['in use']
+    assert database.read(rp.get_with_traits, provider.uuid)[1] == \
+        ['CUSTOM_RACE']
+
+
+def traits_of(database, provider):
+    return database.read(rp.get_with_traits, provider.uuid)[1]
+
+
+def test_claim_and_set_traits(database):
+    provider = create(database, 'traits')
+    database.write(trait.ensure_custom, 'CUSTOM_ONE')
+    database.write(trait.ensure_custom, 'CUSTOM_TWO')
+    write = claim.claim_and_set_traits
+
+    claimed, names = database.write(write, provider.uuid, 0,
+                                    ['CUSTOM_ONE', 'HW_CPU_X86_AVX2'])
+    assert (claimed.generation, names) == (1, ['CUSTOM_ONE',
+                                               'HW_CPU_X86_AVX2'])
+    assert get(database, provider).generation == 1
+    assert traits_of(database, provider) == ['CUSTOM_ONE', 'HW_CPU_X86_AVX2']
+
+    # The same set again (repeats and order aside): nothing changes, not
+    # even the generation, which is still checked.
+    claimed, names = database.write(write, provider.uuid, 1, [
+        'HW_CPU_X86_AVX2', 'CUSTOM_ONE', 'CUSTOM_ONE'])
+    assert claimed.generation == 1
+    assert names == ['CUSTOM_ONE', 'HW_CPU_X86_AVX2']
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(write, provider.uuid, 0, ['CUSTOM_ONE'])
+
+    # A trait that does not exist (or cannot): nothing is written.
+    for missing in ('CUSTOM_NONE', 'CUSTOM_\x00'):
+        with pytest.raises(errors.InvalidInput) as caught:
+            database.write(write, provider.uuid, 1, ['CUSTOM_TWO', missing])
+        assert str(caught.value).endswith('No such trait %s' % missing)
+    # A stale generation is told before a missing trait.
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(write, provider.uuid, 0, ['CUSTOM_NONE'])
+    with pytest.raises(errors.ResourceProviderNotFound):
+        database.write(write, new_uuid(), 0, ['CUSTOM_ONE'])
+    assert get(database, provider).generation == 1
+    assert traits_of(database, provider) == ['CUSTOM_ONE', 'HW_CPU_X86_AVX2']
+
+    claimed, names = database.write(write, provider.uuid, 1, ['CUSTOM_TWO'])
+    assert (claimed.generation, names) == (2, ['CUSTOM_TWO'])
+    assert traits_of(database, provider) == ['CUSTOM_TWO']
+    claimed, names = database.write(write, provider.uuid, 2, [])
+    assert (claimed.generation, names) == (3, [])
+    assert traits_of(database, provider) == []
+
+
+def test_a_traits_write_waiting_for_a_trait_delete(database):
+    """A write adding a custom trait that a concurrent delete removes
+    first waits for the delete, then answers "no such trait" and writes
+    nothing."""
+    provider = create(database, 'late')
+    database.write(trait.ensure_custom, 'CUSTOM_GOING')
+    deleting, release = threading.Event(), threading.Event()
+
+    def delete(conn):
+        trait.delete_custom(conn, 'CUSTOM_GOING')
+        deleting.set()
+        assert release.wait(10)
+
+    deleter = threading.Thread(target=database.write, args=(delete,))
+    deleter.start()
+    assert deleting.wait(10)
+    outcome = []
+
+    def write():
+        try:
+            database.write(claim.claim_and_set_traits, provider.uuid, 0,
+                           ['CUSTOM_GOING'])
+            outcome.append('written')
+        except errors.InvalidInput as error:
+            outcome.append(str(error))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(0.5)
+    assert writer.is_alive()  # waiting for the delete
+    release.set()
+    deleter.join(10)
+    writer.join(30)
+    assert len(outcome) == 1 and outcome[0].endswith(
+        'No such trait CUSTOM_GOING')
+    assert traits_of(database, provider) == []
+    assert get(database, provider).generation == 0
+
+
+def test_racing_traits_writes(database):
+    """Of two writes naming the same generation, the one that waited for
+    the other's lock fails: the other's set stays."""
+    provider = create(database, 'raced')
+    database.write(trait.ensure_custom, 'CUSTOM_FIRST')
+    database.write(trait.ensure_custom, 'CUSTOM_SECOND')
+    locked, release = threading.Event(), threading.Event()
+
+    def first(conn):
+        claimed, current = claim.claim(conn, provider.uuid, 0, None, 'traits')
+        claimed.set_traits(conn, set(trait.find_ids(
+            conn, ['CUSTOM_FIRST']).values()), set(current))
+        locked.set()
+        assert release.wait(10)
+
+    holder = threading.Thread(target=database.write, args=(first,))
+    holder.start()
+    assert locked.wait(10)
+    outcome = []
+
+    def second():
+        try:
+            database.write(claim.claim_and_set_traits, provider.uuid, 0,
+                           ['CUSTOM_SECOND'])
+            outcome.append('written')
+        except errors.ConcurrentUpdateDetected:
+            outcome.append('conflict')
+
+    writer = threading.Thread(target=second)
+    writer.start()
+    writer.join(0.5)
+    assert writer.is_alive()
+    release.set()
+    holder.join(10)
+    writer.join(30)
+    assert outcome == ['conflict']
+    assert traits_of(database, provider) == ['CUSTOM_FIRST']
+    assert get(database, provider).generation == 1
