@@ -64,6 +64,31 @@ def execute(conn, statement, params=None, last=False, then=None):
     return conn.execute(statement, params, execution_options=options)
 
 
+def array_literal(values):
+    """PostgreSQL: the text of an array of the strings ``values`` (one
+    parameter the server parses, which costs the driver much less than
+    a list; the statement casts it to the array type).  Strings with a
+    double quote, a backslash, a NUL or a lone surrogate are left out:
+    for looking up names and uuids, which never have them."""
+    text = '","'.join(values)
+    if not _quotable(text):
+        values = [value for value in values if _quotable(value)]
+        text = '","'.join(values)
+    return '{"%s"}' % text if values else '{}'
+
+
+def _quotable(text):
+    if '"' in text or '\\' in text or '\x00' in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def holds_nothing(conn):
     """The statement just run (a failed claim) took no lock and changed
     nothing (``engine.holds_nothing``)."""

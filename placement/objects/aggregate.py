@@ -168,7 +168,8 @@ def _create_and_add(conn, provider_id, existing, uuids, last):
 def replace_when_claimed_postgresql(claimed):
     """PostgreSQL: the data-modifying CTEs that, added to the statement of
     a claim (``claimed``: the claim's CTE, with one row when it succeeded),
-    make the aggregates ``uuids`` (parameter: canonical and sorted) exactly
+    make the aggregates ``uuids`` (parameter: an array literal of canonical
+    uuids, sorted) exactly
     the claimed provider's, in the same statement.  Each depends on
     ``claimed``, so the provider's row is locked before any of them
     writes, and none writes when the claim failed.  What they read comes

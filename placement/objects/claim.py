@@ -3,16 +3,15 @@ client saw (``claim``: lock the provider's row, compare the generation
 and increment it), and the writes of a provider's aggregates and traits
 that begin with one.
 
-On PostgreSQL a claim is one statement, and an aggregates or traits
-write is the claim and its changes in one statement, alone in its
-transaction: the provider's row is then locked only while the database
-runs it.  On MariaDB/MySQL the claim is a locking read with the
-increment sent in the same round trip; SQLite's write transaction
-already holds the database.
+On PostgreSQL a claim is one statement, and an aggregates write is the
+claim and its changes in one statement, alone in its transaction: the
+provider's row is then locked only while the database runs it.  On
+MariaDB/MySQL the claim is a locking read with the increment sent in
+the same round trip; SQLite's write transaction already holds the
+database.
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from placement import errors
 from placement.db import engine as db_engine
@@ -24,8 +23,6 @@ from placement.objects import trait
 
 RP = tables.resource_providers
 _AGG = tables.placement_aggregates
-_TRAITS = tables.traits
-_RPT = tables.resource_provider_traits
 
 
 def _named_aggregates():
@@ -227,7 +224,8 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
     if conn.dialect.name == 'postgresql':
         row = sql.execute(conn, _CLAIM_AND_SET_AGGREGATES_POSTGRESQL, {
             'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
-            'uuids': sorted(aggregate_uuids)}, last=True).first()
+            'uuids': sql.array_literal(sorted(aggregate_uuids))},
+            last=True).first()
         provider = _claimed_postgresql(conn, row, uuid, generation,
                                        conflict_message)
         provider.claimed = False
@@ -270,119 +268,17 @@ def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
 
 
 
-def _claim_and_set_traits_postgresql():
-    """The statement of ``claim_and_set_traits`` on PostgreSQL.
-
-    Parameters: rp_uuid, expected, now, names (distinct trait names) and
-    named_count (how many names the write asks for).  What it reads comes
-    from the statement's snapshot: every other writer of the provider's
-    traits claims it, so a claim that waited for one fails.  The traits
-    the provider does not have yet are share-locked before the claim (a
-    concurrent delete of one then either waits for this write or, done
-    first, leaves it out of ``locked``), and only by a write whose
-    generation matches in the snapshot: a stale write takes no lock.
-    """
-    now = sa.bindparam('now', type_=sa.DateTime)
-    seen = sa.select(RP.c.id, RP.c.generation).where(
-        RP.c.uuid == sa.bindparam('rp_uuid')).cte('seen')
-    named = (sa.select(_TRAITS.c.id, _TRAITS.c.name)
-             .where(_TRAITS.c.name == sa.func.any(sa.cast(
-                 sa.bindparam('names'), postgresql.ARRAY(sa.String))))
-             .cte('named'))
-    current = (sa.select(_RPT.c.trait_id)
-               .where(_RPT.c.resource_provider_id
-                      == sa.select(seen.c.id).scalar_subquery())
-               .cte('current'))
-    new = (sa.select(named.c.id)
-           .where(named.c.id.not_in(sa.select(current.c.trait_id)))
-           .cte('new'))
-    locked = (sa.select(_TRAITS.c.id)
-              .where(_TRAITS.c.id.in_(sa.select(new.c.id)),
-                     sa.select(seen.c.generation).scalar_subquery()
-                     == sa.bindparam('expected'))
-              .with_for_update(read=True, key_share=True)
-              .cte('locked'))
-    changed = sa.or_(
-        sa.select(new.c.id).exists(),
-        sa.select(current.c.trait_id)
-        .where(current.c.trait_id.not_in(sa.select(named.c.id))).exists())
-
-    def how_many(cte):
-        return (sa.select(sa.func.count()).select_from(cte)
-                .scalar_subquery())
-
-    claimed = (
-        sa.update(RP)
-        .where(RP.c.uuid == sa.bindparam('rp_uuid'),
-               RP.c.generation == sa.bindparam('expected'),
-               how_many(named) == sa.bindparam('named_count'),
-               how_many(locked) == how_many(new),
-               changed)
-        .values(generation=RP.c.generation + 1, updated_at=now)
-        .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
-        .cte('claimed'))
-    claimed_id = sa.select(claimed.c.id).scalar_subquery()
-    removed = sa.delete(_RPT).where(
-        _RPT.c.resource_provider_id == claimed_id,
-        _RPT.c.trait_id.not_in(sa.select(named.c.id))).cte('removed')
-    added = sa.insert(_RPT).from_select(
-        ['trait_id', 'resource_provider_id', 'created_at'],
-        sa.select(locked.c.id, claimed.c.id, now)
-        .select_from(claimed.join(locked, sa.true()))).cte('added')
-    # The names found: those the write asks for that exist, less any new
-    # one a concurrent delete removed before it could be locked.
-    found = (sa.select(sa.func.array_agg(named.c.name))
-             .where(sa.or_(named.c.id.not_in(sa.select(new.c.id)),
-                           named.c.id.in_(sa.select(locked.c.id))))
-             .scalar_subquery().label('found'))
-    return (_claim_statement(None, claimed)
-            .add_columns(found, changed.label('changed'))
-            .add_cte(removed, added))
-
-
-_CLAIM_AND_SET_TRAITS_POSTGRESQL = _claim_and_set_traits_postgresql()
-
-
 def claim_and_set_traits(conn, uuid, generation, names,
                          conflict_message=None):
     """Claim the provider at ``uuid`` (``claim``) and make the traits
-    ``names`` exactly its traits, as the whole of the transaction (one
-    statement on PostgreSQL).  Answers (provider, sorted names).
+    ``names`` exactly its traits, as the whole of the transaction.
+    Answers (provider, sorted names).
 
     Raises ResourceProviderNotFound, ConcurrentUpdateDetected, or
     InvalidInput naming traits that do not exist.  A write that changes
     nothing leaves the generation as it is (and is still checked).
     """
     names = list(dict.fromkeys(names))
-    if conn.dialect.name != 'postgresql':
-        return _claim_and_set_traits(conn, uuid, generation, names,
-                                     conflict_message)
-    storable = [name for name in names if trait.storable(name)]
-    row = sql.execute(conn, _CLAIM_AND_SET_TRAITS_POSTGRESQL, {
-        'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
-        'names': sorted(storable), 'named_count': len(names)},
-        last=True).first()
-    if row is not None and row.claimed_generation is None \
-            and row.generation == generation:
-        missing = set(names) - set(row.found or ())
-        if missing:
-            raise _no_such_traits(names, missing)
-        if not row.changed:
-            return (rp.ResourceProvider.brief(row.id, row.uuid, generation),
-                    sorted(names))
-    provider = _claimed_postgresql(conn, row, uuid, generation,
-                                   conflict_message)
-    provider.claimed = False
-    return provider, sorted(names)
-
-
-def _no_such_traits(names, missing):
-    return errors.InvalidInput('No such trait %s' % ', '.join(
-        name for name in names if name in missing))
-
-
-def _claim_and_set_traits(conn, uuid, generation, names, conflict_message):
-    """``claim_and_set_traits`` as a claim and the changes it needs."""
     provider, current = claim(conn, uuid, generation, conflict_message,
                               linked='traits')
     have = {name: trait_id for trait_id, name in current.items()}
@@ -390,10 +286,10 @@ def _claim_and_set_traits(conn, uuid, generation, names, conflict_message):
     # locking against a concurrent delete).
     found = trait.find_ids(
         conn, [name for name in names if name not in have], lock=True)
-    missing = {name for name in names
-               if name not in have and name not in found}
+    missing = [name for name in names
+               if name not in have and name not in found]
     if missing:
-        raise _no_such_traits(names, missing)
+        raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
     found.update((name, have[name]) for name in names if name in have)
     wanted = set(found.values())
     if wanted == set(current):

@@ -48,7 +48,7 @@ def is_custom(name):
     return name.startswith(CUSTOM_PREFIX)
 
 
-def storable(name):
+def _storable(name):
     """False for strings no trait can be named (NUL, lone surrogates):
     they are never sent to the database, which would reject them."""
     if '\x00' in name:
@@ -68,7 +68,7 @@ def find_ids(conn, names, lock=False):
     the new association) instead of racing with it.
     """
     found, names = _STANDARD_IDS.split(
-        conn, {n for n in names if storable(n)})
+        conn, {n for n in names if _storable(n)})
     if names:
         query = _IDS_BY_NAMES_SHARED if lock else _IDS_BY_NAMES
         found.update((name, trait_id) for name, trait_id in sql.execute(
@@ -90,7 +90,7 @@ def get_by_name(conn, name, lock=False):
     """The trait row (id, name, created_at, updated_at) named ``name``;
     raises TraitNotFound."""
     row = None
-    if storable(name):
+    if _storable(name):
         query = sa.select(TRAITS.c.id, TRAITS.c.name, TRAITS.c.created_at,
                           TRAITS.c.updated_at).where(TRAITS.c.name == name)
         if lock:
@@ -111,12 +111,12 @@ def list_traits(conn, names=None, prefix=None, associated=None):
     query = sa.select(TRAITS.c.name, TRAITS.c.created_at,
                       TRAITS.c.updated_at)
     if names is not None:
-        names = {n for n in names if storable(n)}
+        names = {n for n in names if _storable(n)}
         if not names:
             return []
         query = query.where(TRAITS.c.name.in_(names))
     if prefix:
-        if not storable(prefix):
+        if not _storable(prefix):
             return []
         query = query.where(TRAITS.c.name.startswith(prefix, autoescape=True))
     if associated is not None:
