@@ -148,7 +148,7 @@ def test_custom_trait_delete_waits_for_a_write_adding_it(database):
 
     def write(conn):
         claimed_provider, current = claim.claim(conn, provider.uuid, 0,
-                                             'stale', 'traits')
+                                                'stale', 'traits')
         found = trait.find_ids(conn, ['CUSTOM_RACE'], lock=True)
         assert set(found) == {'CUSTOM_RACE'}
         claimed.set()

@@ -49,11 +49,11 @@ def _provider(conn, uuid, for_update=False):
 
 def _claim(conn, uuid, generation, linked=None):
     """The provider at ``uuid``, locked, with ``generation`` checked and
-    claimed (``resource_provider.claim``, which see for ``linked``)."""
+    claimed (``claim.claim``, which see for ``linked``)."""
     if rp_obj.normalize_uuid(uuid) is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
     return claim.claim(conn, uuid, generation,
-                        'resource provider generation conflict', linked)
+                       'resource provider generation conflict', linked)
 
 
 def _check_capacity(req, uuid, inventories, action):

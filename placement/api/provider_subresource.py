@@ -38,21 +38,12 @@ def get_provider_with_aggregates(conn, uuid):
     return rp_obj.get_with_aggregates(conn, uuid)
 
 
-def claim_provider(conn, uuid, generation, linked=None, named=None):
-    """The provider ``uuid`` from the URL, locked, its ``generation``
-    checked and claimed (``resource_provider.claim``, which see for
-    ``linked`` and ``named``)."""
-    _check_uuid(uuid)
-    return claim.claim(conn, uuid, generation, GENERATION_CHANGED, linked,
-                        named)
-
-
 def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids):
     """Claim the provider ``uuid`` from the URL at ``generation`` and
-    replace its aggregates (``resource_provider.claim_and_set_aggregates``)."""
+    replace its aggregates (``claim.claim_and_set_aggregates``)."""
     _check_uuid(uuid)
-    return claim.claim_and_set_aggregates(conn, uuid, generation,
-                                           aggregate_uuids, GENERATION_CHANGED)
+    return claim.claim_and_set_aggregates(
+        conn, uuid, generation, aggregate_uuids, GENERATION_CHANGED)
 
 
 def claim_and_set_traits(conn, uuid, names, generation):
@@ -66,7 +57,7 @@ def claim_and_set_traits(conn, uuid, names, generation):
 def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
     """Replace the aggregates of the provider ``uuid`` from the URL without
     touching its generation
-    (``resource_provider.set_aggregates_unclaimed``)."""
+    (``claim.set_aggregates_unclaimed``)."""
     _check_uuid(uuid)
     return claim.set_aggregates_unclaimed(conn, uuid, aggregate_uuids)
 

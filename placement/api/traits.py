@@ -97,8 +97,6 @@ class Trait(api.Resource):
         jsonio.no_content(resp)
 
 
-
-
 def _clear_traits(conn, uuid):
     provider = sub.get_provider(conn, uuid, for_update=True)
     if trait_obj.ids_for_provider(conn, provider.id):

@@ -29,7 +29,7 @@ def _named_aggregates():
     """The aggregates a write names (parameter ``named``) that exist, as
     one 'id:uuid,...' string."""
     return (sa.select(rp.joined(sa.cast(_AGG.c.id, sa.String) + ':'
-                              + _AGG.c.uuid))
+                                + _AGG.c.uuid))
             .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
             .scalar_subquery().label('named'))
 
@@ -264,8 +264,6 @@ def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
     provider.set_aggregates(conn, aggregate_uuids, increment_generation=False,
                             last=True)
     return provider
-
-
 
 
 def claim_and_set_traits(conn, uuid, generation, names,
