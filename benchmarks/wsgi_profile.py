@@ -99,6 +99,9 @@ def cases(app, providers):
         'create': lambda i: call(app, 'POST', '/resource_providers',
                                  {'name': 'p-%s-%d' % (run_id,
                                                        next(serial))}),
+        'create-child': lambda i: call(app, 'POST', '/resource_providers', {
+            'name': 'c-%s-%d' % (run_id, next(serial)),
+            'parent_provider_uuid': providers[i % len(providers)]}),
         'traits-put': lambda i: _put_traits(app, trait_provider, i),
         'aggregates-put': lambda i: _put_aggregates(app, trait_provider, i),
         'stale-put': lambda i: _put_aggregates(app, trait_provider, i,

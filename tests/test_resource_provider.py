@@ -67,10 +67,20 @@ def test_duplicate_name_is_refused_and_writes_nothing(database):
     assert count(database, tables.resource_providers) == 1
 
 
-def test_children_share_the_root(database):
+def create_whole(db, name, parent):
+    """``create`` as the whole of its transaction, as the API calls it."""
+    return db.write(rp.create, new_uuid(), name, parent.uuid,
+                    whole_transaction=True)
+
+
+@pytest.mark.parametrize('whole_transaction', [False, True])
+def test_children_share_the_root(database, whole_transaction):
+    make = create_whole if whole_transaction else create
     root = create(database, 'root')
-    child = create(database, 'child', parent=root)
-    grandchild = create(database, 'grandchild', parent=child)
+    child = make(database, 'child', parent=root)
+    grandchild = make(database, 'grandchild', parent=child)
+    assert get(database, child) == child
+    assert get(database, grandchild) == grandchild
     assert child.parent_provider_id == root.id
     assert child.parent_provider_uuid == root.uuid
     assert grandchild.parent_provider_uuid == child.uuid
@@ -82,12 +92,25 @@ def test_children_share_the_root(database):
     assert database.read(rp.descendant_ids, grandchild.id) == []
 
 
-def test_create_with_unknown_parent(database):
+@pytest.mark.parametrize('whole_transaction', [False, True])
+def test_create_with_unknown_parent(database, whole_transaction):
     uuid = new_uuid()
     with pytest.raises(errors.InvalidInput, match='parent provider UUID '
                        'does not exist'):
-        database.write(rp.create, uuid, 'orphan', new_uuid())
+        database.write(rp.create, uuid, 'orphan', new_uuid(),
+                       whole_transaction=whole_transaction)
     assert database.read(rp.find_by_uuid, uuid) is None
+
+
+def test_duplicate_child_is_refused_and_writes_nothing(database):
+    root = create(database, 'root')
+    create_whole(database, 'taken', parent=root)
+    other = new_uuid()
+    with pytest.raises(errors.DuplicateName, match='name: taken'):
+        database.write(rp.create, other, 'taken', root.uuid,
+                       whole_transaction=True)
+    assert database.read(rp.find_by_uuid, other) is None
+    assert count(database, tables.resource_providers) == 2
 
 
 def test_create_as_own_parent(database):

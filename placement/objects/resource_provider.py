@@ -253,6 +253,32 @@ _INSERT_ROOT_POSTGRESQL = sa.insert(RP).from_select(
               _NEXT_ID.c.id,
               sa.bindparam('now', type_=RP.c.created_at.type))
 ).returning(RP.c.id)
+
+
+def _insert_child_postgresql():
+    """PostgreSQL: a child provider created in one statement, its parent
+    (parameter parent_uuid) locked first; one row (id, and the parent's
+    id, uuid and root) when the parent exists, none otherwise."""
+    parent = (sa.select(RP.c.id, RP.c.uuid, RP.c.root_provider_id)
+              .where(RP.c.uuid == sa.bindparam('parent_uuid'))
+              .with_for_update().cte('parent'))
+    created = sa.insert(RP).from_select(
+        ['uuid', 'name', 'generation', 'root_provider_id',
+         'parent_provider_id', 'created_at'],
+        sa.select(sa.bindparam('uuid', type_=RP.c.uuid.type),
+                  sa.bindparam('name', type_=RP.c.name.type), sa.literal(0),
+                  parent.c.root_provider_id, parent.c.id,
+                  sa.bindparam('now', type_=RP.c.created_at.type))
+    ).returning(RP.c.id).cte('created')
+    return sa.select(
+        created.c.id, parent.c.id.label('parent_id'),
+        parent.c.uuid.label('parent_uuid'), parent.c.root_provider_id,
+        sa.select(_ROOT.c.uuid).where(_ROOT.c.id == parent.c.root_provider_id)
+        .scalar_subquery().label('root_uuid')
+    ).select_from(parent.join(created, sa.true()))
+
+
+_INSERT_CHILD_POSTGRESQL = _insert_child_postgresql()
 _INSERT = sa.insert(RP)
 _SET_ROOT = (sa.update(RP).where(RP.c.id == sa.bindparam('id_'))
              .values(root_provider_id=sa.bindparam('id_'), updated_at=None))
@@ -276,22 +302,29 @@ def _duplicate_message(error, uuid, name):
             % ', '.join(duplicates))
 
 
+def _no_parent():
+    return errors.InvalidInput('parent provider UUID does not exist.')
+
+
 def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     """Create a provider (a root, or a child of ``parent_uuid``); raises
     DuplicateName when the uuid or the name is taken.
     ``whole_transaction``: nothing runs before or after it in the
-    caller's transaction, so on PostgreSQL a root provider's one INSERT
+    caller's transaction, so on PostgreSQL the provider's one statement
     runs alone, without BEGIN and COMMIT (``sql.execute``)."""
     parent = None
+    now = sql.utcnow_as_stored(conn)
     if parent_uuid is not None:
         if parent_uuid == uuid:
             raise errors.InvalidInput(
                 'parent provider UUID cannot be same as UUID. Please '
                 'modify either parent provider UUID or UUID.')
+        if whole_transaction and conn.dialect.name == 'postgresql':
+            return _create_child_postgresql(conn, uuid, name, parent_uuid,
+                                            now)
         parent = find_by_uuid(conn, parent_uuid, for_update=True)
         if parent is None:
-            raise errors.InvalidInput('parent provider UUID does not exist.')
-    now = sql.utcnow_as_stored(conn)
+            raise _no_parent()
     try:
         if parent is None and conn.dialect.name == 'postgresql':
             new_id = sql.execute(conn, _INSERT_ROOT_POSTGRESQL, {
@@ -307,7 +340,9 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
                 'uuid': uuid, 'name': name, 'generation': 0,
                 'root_provider_id': parent and parent.root_provider_id,
                 'parent_provider_id': parent and parent.id,
-                'created_at': now}).inserted_primary_key[0]
+                'created_at': now},
+                last=whole_transaction and parent is not None,
+            ).inserted_primary_key[0]
             if parent is None:
                 sql.execute(conn, _SET_ROOT, {'id_': new_id})
     except sa_exc.IntegrityError as error:
@@ -321,6 +356,23 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
         root_provider_id=root[0], parent_provider_id=parent and parent.id,
         root_provider_uuid=root[1],
         parent_provider_uuid=parent and parent.uuid, created_at=now)
+
+
+def _create_child_postgresql(conn, uuid, name, parent_uuid, now):
+    """``create`` of a child, as the whole transaction, in one statement."""
+    try:
+        row = sql.execute(conn, _INSERT_CHILD_POSTGRESQL, {
+            'uuid': uuid, 'name': name, 'parent_uuid': parent_uuid,
+            'now': now}, last=True).first()
+    except sa_exc.IntegrityError as error:
+        raise errors.DuplicateName(_duplicate_message(error, uuid, name))
+    if row is None:
+        raise _no_parent()
+    return ResourceProvider(
+        id=row.id, uuid=uuid, name=name, generation=0,
+        root_provider_id=row.root_provider_id,
+        parent_provider_id=row.parent_id, root_provider_uuid=row.root_uuid,
+        parent_provider_uuid=row.parent_uuid, created_at=now)
 
 
 def descendant_ids(conn, provider_id):
