@@ -93,36 +93,48 @@ def rewrite(cursor, statement, parameters, binds, in_transaction):
     ``parameters`` must be the dict psycopg2 interpolates; ``binds`` are
     the compiled statement's bind parameters ({name: BindParameter}),
     None for a statement given as text."""
-    if (binds is None or not isinstance(parameters, dict)
-            or not statement.lstrip().upper().startswith(_KINDS)
-            or ';' in statement or not _fits(parameters)):
+    if binds is None or not isinstance(parameters, dict):
         return statement
     dbapi_conn = cursor.connection
     session = _SESSIONS.get(dbapi_conn)
     if session is None:
         session = _SESSIONS[dbapi_conn] = {}
-    if statement in session:
-        name = session[statement]
-    else:
+    execute = session.get(statement, _UNSEEN)
+    if execute is _UNSEEN:
         if len(session) >= MAX_PER_SESSION:
             return statement
-        names = list(dict.fromkeys(_PLACEHOLDER.findall(statement)))
-        if not all(n in parameters for n in names):
-            return statement
-        number = {n: i for i, n in enumerate(names, 1)}
-        text = _PLACEHOLDER.sub(lambda m: '$%d' % number[m.group(1)],
-                                statement)
-        # The PREPARE is sent without parameters: nothing unescapes '%%'.
-        text = text.replace('%%', '%')
-        name = 'placement_%d' % (len(session) + 1)
-        types = [_bind_type(binds, n) for n in names]
-        if not _prepare(cursor, name, text, types, in_transaction):
-            name = None
-        session[statement] = (name, names) if name else None
-        name = session[statement]
-    if name is None:
+        execute = session[statement] = _prepared(
+            cursor, statement, parameters, binds, len(session) + 1,
+            in_transaction)
+    if execute is None or not _fits(parameters):
         return statement
-    name, names = name
+    return execute
+
+
+# What a session knows of a statement it has not seen yet.
+_UNSEEN = object()
+
+
+def _prepared(cursor, statement, parameters, binds, number,
+              in_transaction):
+    """Prepare ``statement`` as the session's ``number``-th; the EXECUTE
+    text that runs it (psycopg2 interpolates its parameters), or None
+    when it is not to be prepared."""
+    if (not statement.lstrip().upper().startswith(_KINDS)
+            or ';' in statement):
+        return None
+    names = list(dict.fromkeys(_PLACEHOLDER.findall(statement)))
+    if not all(n in parameters for n in names):
+        return None
+    position = {n: i for i, n in enumerate(names, 1)}
+    text = _PLACEHOLDER.sub(lambda m: '$%d' % position[m.group(1)],
+                            statement)
+    # The PREPARE is sent without parameters: nothing unescapes '%%'.
+    text = text.replace('%%', '%')
+    name = 'placement_%d' % number
+    types = [_bind_type(binds, n) for n in names]
+    if not _prepare(cursor, name, text, types, in_transaction):
+        return None
     if not names:
         return 'EXECUTE %s' % name
     return 'EXECUTE %s(%s)' % (name, ', '.join('%%(%s)s' % n for n in names))
