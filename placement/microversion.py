@@ -24,6 +24,7 @@ MAX_VERSION = (1, 39)
 _VERSION_RE = re.compile(r'^([1-9]\d*|0)\.([1-9]\d*|0)$')
 
 
+@functools.lru_cache(maxsize=64)
 def parse(value):
     """Return the (major, minor) asked for by an ``OpenStack-API-Version``
     header value, MIN_VERSION when it names no placement version.
@@ -111,14 +112,21 @@ def since(min_version, status=404):
 
 
 def allowed_methods(resource, req=None):
-    """HTTP methods ``resource`` answers at the request's microversion."""
+    """HTTP methods ``resource`` answers (at the request's microversion,
+    with ``req``), as a tuple."""
+    return _allowed_methods(type(resource),
+                            req.context.version if req is not None else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _allowed_methods(resource_class, version):
     methods = []
     for method in ('GET', 'PUT', 'POST', 'PATCH', 'DELETE'):
-        responder = getattr(resource, 'on_' + method.lower(), None)
+        responder = getattr(resource_class, 'on_' + method.lower(), None)
         if responder is None:
             continue
         min_version = getattr(responder, 'min_version', MIN_VERSION)
-        if req is not None and req.context.version < min_version:
+        if version is not None and version < min_version:
             continue
         methods.append(method)
-    return methods
+    return tuple(methods)
