@@ -6,6 +6,7 @@ any case, with or without dashes, optionally in braces or behind a
 dashed form.
 """
 
+import functools
 import re
 import uuid
 
@@ -17,6 +18,17 @@ def normalize(value):
     """The canonical form of ``value``, or None when it is no uuid."""
     if not isinstance(value, str):
         return None
+    if len(value) <= _CACHED_LENGTH:
+        return _normalize_cached(value)
+    return _normalize(value)
+
+
+# Clients send the same uuids again and again (a provider's aggregates
+# in every write of them): short strings' answers are remembered.
+_CACHED_LENGTH = 64
+
+
+def _normalize(value):
     if _CANONICAL.fullmatch(value):
         return value
     plain = (value.replace('urn:', '').replace('uuid:', '').strip('{}')
@@ -28,6 +40,9 @@ def normalize(value):
     except ValueError:
         return None
     return str(parsed) if parsed.hex == plain else None
+
+
+_normalize_cached = functools.lru_cache(maxsize=8192)(_normalize)
 
 
 def is_uuid(value):

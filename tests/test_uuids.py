@@ -10,7 +10,7 @@ SPELLINGS = [CANONICAL, CANONICAL.upper(), CANONICAL.replace('-', ''),
              '{%s}' % CANONICAL, 'urn:uuid:%s' % CANONICAL]
 NOT_UUIDS = [None, 1, b'x', '', 'not-a-uuid', CANONICAL + '\n',
              CANONICAL[:-1], CANONICAL + '0', CANONICAL.replace('d', 'g'),
-             ' %s' % CANONICAL, [CANONICAL]]
+             ' %s' % CANONICAL, [CANONICAL], CANONICAL * 3]
 
 
 @pytest.mark.parametrize('value', SPELLINGS, ids=lambda _: 'spelling')
@@ -24,3 +24,9 @@ def test_other_values_are_no_uuid(value):
     assert uuids.normalize(value) is None
     assert not uuids.is_uuid(value)
 
+
+def test_answers_do_not_change_when_asked_again():
+    for _ in range(2):
+        assert [uuids.normalize(v) for v in SPELLINGS] == \
+            [CANONICAL] * len(SPELLINGS)
+        assert not any(uuids.is_uuid(v) for v in NOT_UUIDS)
