@@ -242,8 +242,9 @@ def render(error, request_id, version=None, media='application/json',
     if media == 'text/html':
         body = ('<html>\n <head>\n  <title>%(s)d %(t)s</title>\n </head>\n'
                 ' <body>\n  <h1>%(s)d %(t)s</h1>\n  %(d)s<br /><br />\n\n\n'
-                ' </body>\n</html>' % {'s': status, 't': html.escape(title),
-                                        'd': html.escape(detail)})
+                ' </body>\n</html>' % {'s': status,
+                                       't': html.escape(title),
+                                       'd': html.escape(detail)})
         return 'text/html; charset=UTF-8', body.encode('utf-8')
     body = '%d %s\n\n%s\n\n' % (status, title, detail)
     return 'text/plain; charset=UTF-8', body.encode('utf-8')

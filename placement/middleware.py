@@ -120,7 +120,8 @@ class Microversion:
     """Parse the requested microversion; announce it on every response."""
 
     def process_request(self, req, resp):
-        req.context.version = microversion.parse(req.get_header(VERSION_HEADER))
+        req.context.version = microversion.parse(
+            req.get_header(VERSION_HEADER))
 
     def process_response(self, req, resp, resource, req_succeeded):
         version = req.context.get('version')

@@ -40,7 +40,8 @@ def upgrade(db, revision='head'):
 
 def current_revision(db):
     with db.engine.connect() as conn:
-        return migration.MigrationContext.configure(conn).get_current_revision()
+        context = migration.MigrationContext.configure(conn)
+        return context.get_current_revision()
 
 
 def sync_standard(db):

@@ -63,7 +63,8 @@ inventories = sa.Table(
     sa.Column('allocation_ratio', sa.Float, nullable=False),
     *_timestamps(),
     sa.UniqueConstraint('resource_provider_id', 'resource_class_id',
-                        name='uniq_inventories0resource_provider_resource_class'),
+                        name='uniq_inventories0resource_provider_'
+                             'resource_class'),
     sa.Index('inventories_resource_class_id_idx', 'resource_class_id'),
 )
 
