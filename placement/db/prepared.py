@@ -88,6 +88,10 @@ def _prepare(cursor, name, text, types, in_transaction):
     return True
 
 
+# What a session knows of a statement it has not seen yet.
+_UNSEEN = object()
+
+
 def rewrite(cursor, statement, parameters, binds, in_transaction):
     """``statement`` as an EXECUTE of its prepared form, or unchanged.
     ``parameters`` must be the dict psycopg2 interpolates; ``binds`` are
@@ -109,10 +113,6 @@ def rewrite(cursor, statement, parameters, binds, in_transaction):
     if execute is None or not _fits(parameters):
         return statement
     return execute
-
-
-# What a session knows of a statement it has not seen yet.
-_UNSEEN = object()
 
 
 def _prepared(cursor, statement, parameters, binds, number,

@@ -32,20 +32,25 @@ _ADD_TO_PROVIDER = sa.insert(RPA).inline()
 _LINK_COLUMNS = ['resource_provider_id', 'aggregate_id', 'created_at']
 
 
-def _create_and_add_postgresql():
-    """One statement creating the aggregates ``uuids`` and adding them,
-    with the existing ``ids``, to the provider.  DO UPDATE (not DO
-    NOTHING) so that an aggregate another transaction created meanwhile
-    still answers its id."""
-    now = sa.bindparam('now', type_=sa.DateTime)
-    provider = sa.bindparam('provider_id', type_=sa.Integer)
-    insert = postgresql.insert(AGG).from_select(
-        ['uuid', 'created_at'],
-        sa.select(sa.func.unnest(sa.bindparam(
-            'uuids', type_=postgresql.ARRAY(sa.String))), now))
-    created = (insert.on_conflict_do_update(
+def _created_postgresql(uuids_and_times):
+    """PostgreSQL: a CTE creating the aggregates (uuid, created_at) that
+    ``uuids_and_times`` selects, answering the id of each.  DO UPDATE
+    (not DO NOTHING) so that an aggregate another transaction created
+    meanwhile still answers its id."""
+    insert = postgresql.insert(AGG).from_select(['uuid', 'created_at'],
+                                                uuids_and_times)
+    return (insert.on_conflict_do_update(
         index_elements=[AGG.c.uuid], set_={'uuid': insert.excluded.uuid})
         .returning(AGG.c.id).cte('created'))
+
+
+def _create_and_add_postgresql():
+    """One statement creating the aggregates ``uuids`` and adding them,
+    with the existing ``ids``, to the provider."""
+    now = sa.bindparam('now', type_=sa.DateTime)
+    provider = sa.bindparam('provider_id', type_=sa.Integer)
+    created = _created_postgresql(sa.select(sa.func.unnest(sa.bindparam(
+        'uuids', type_=postgresql.ARRAY(sa.String))), now))
     return sa.insert(RPA).from_select(_LINK_COLUMNS, sa.union_all(
         sa.select(provider, created.c.id, now),
         sa.select(provider, sa.func.unnest(sa.bindparam(
@@ -169,13 +174,12 @@ def replace_when_claimed_postgresql(claimed):
     """PostgreSQL: the data-modifying CTEs that, added to the statement of
     a claim (``claimed``: the claim's CTE, with one row when it succeeded),
     make the aggregates ``uuids`` (parameter: an array literal of canonical
-    uuids, sorted) exactly
-    the claimed provider's, in the same statement.  Each depends on
-    ``claimed``, so the provider's row is locked before any of them
-    writes, and none writes when the claim failed.  What they read comes
-    from the statement's snapshot: every other writer of the provider's
-    aggregates holds its row lock and changes its row, so a claim that
-    waited for one fails."""
+    uuids, sorted) exactly the claimed provider's, in the same statement.
+    Each depends on ``claimed``, so the provider's row is locked before
+    any of them writes, and none writes when the claim failed.  What they
+    read comes from the statement's snapshot: every other writer of the
+    provider's aggregates holds its row lock and changes its row, so a
+    claim that waited for one fails."""
     now = sa.bindparam('now', type_=sa.DateTime)
     named = sa.cast(sa.bindparam('uuids'), postgresql.ARRAY(sa.String))
     claimed_id = sa.select(claimed.c.id).scalar_subquery()
@@ -184,19 +188,13 @@ def replace_when_claimed_postgresql(claimed):
                     claimed_id.is_not(None))
              .cte('known'))
     asked = sa.select(sa.func.unnest(named).label('uuid')).subquery('asked')
-    # Created in uuid order (concurrent creators of the same aggregates
-    # wait for each other instead of deadlocking).  DO UPDATE, not DO
-    # NOTHING: an aggregate another transaction created since the
-    # snapshot still answers its id.
-    insert = postgresql.insert(AGG).from_select(
-        ['uuid', 'created_at'],
+    # Created in uuid order: concurrent creators of the same aggregates
+    # wait for each other instead of deadlocking.
+    created = _created_postgresql(
         sa.select(asked.c.uuid, now)
         .where(asked.c.uuid.not_in(sa.select(known.c.uuid)),
                claimed_id.is_not(None))
         .order_by(asked.c.uuid))
-    created = (insert.on_conflict_do_update(
-        index_elements=[AGG.c.uuid], set_={'uuid': insert.excluded.uuid})
-        .returning(AGG.c.id).cte('created'))
     wanted = sa.union_all(sa.select(known.c.id),
                           sa.select(created.c.id)).cte('wanted')
     removed = sa.delete(RPA).where(

@@ -133,11 +133,9 @@ def _claimed_postgresql(conn, row, uuid, generation, conflict_message):
         raise errors.ResourceProviderNotFound(uuid=uuid)
     if row.claimed_generation is None:
         raise errors.ConcurrentUpdateDetected(conflict_message)
-    provider = rp.ResourceProvider.brief(
+    return rp.ResourceProvider.brief(
         row.id, row.uuid, row.claimed_generation,
         updated_at=row.claimed_updated_at)
-    provider.claimed = True
-    return provider
 
 
 # MariaDB/MySQL: the claim's increment, sent with its locking read.
@@ -226,10 +224,8 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
             'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
             'uuids': sql.array_literal(sorted(aggregate_uuids))},
             last=True).first()
-        provider = _claimed_postgresql(conn, row, uuid, generation,
-                                       conflict_message)
-        provider.claimed = False
-        return provider
+        return _claimed_postgresql(conn, row, uuid, generation,
+                                   conflict_message)
     provider, current, known = claim(
         conn, uuid, generation, conflict_message, linked='aggregates',
         named=aggregate_uuids)

@@ -257,8 +257,9 @@ _INSERT_ROOT_POSTGRESQL = sa.insert(RP).from_select(
 
 def _insert_child_postgresql():
     """PostgreSQL: a child provider created in one statement, its parent
-    (parameter parent_uuid) locked first; one row (id, and the parent's
-    id, uuid and root) when the parent exists, none otherwise."""
+    (parameter parent_uuid) locked first; one row when the parent exists
+    (the child's new_id; the parent's id, uuid, root_provider_id and
+    root_provider_uuid), none otherwise."""
     parent = (sa.select(RP.c.id, RP.c.uuid, RP.c.root_provider_id)
               .where(RP.c.uuid == sa.bindparam('parent_uuid'))
               .with_for_update().cte('parent'))
@@ -271,10 +272,10 @@ def _insert_child_postgresql():
                   sa.bindparam('now', type_=RP.c.created_at.type))
     ).returning(RP.c.id).cte('created')
     return sa.select(
-        created.c.id, parent.c.id.label('parent_id'),
-        parent.c.uuid.label('parent_uuid'), parent.c.root_provider_id,
+        created.c.id.label('new_id'), parent.c.id, parent.c.uuid,
+        parent.c.root_provider_id,
         sa.select(_ROOT.c.uuid).where(_ROOT.c.id == parent.c.root_provider_id)
-        .scalar_subquery().label('root_uuid')
+        .scalar_subquery().label('root_provider_uuid')
     ).select_from(parent.join(created, sa.true()))
 
 
@@ -302,10 +303,6 @@ def _duplicate_message(error, uuid, name):
             % ', '.join(duplicates))
 
 
-def _no_parent():
-    return errors.InvalidInput('parent provider UUID does not exist.')
-
-
 def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     """Create a provider (a root, or a child of ``parent_uuid``); raises
     DuplicateName when the uuid or the name is taken.
@@ -314,23 +311,19 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     runs alone, without BEGIN and COMMIT (``sql.execute``)."""
     parent = None
     now = sql.utcnow_as_stored(conn)
-    if parent_uuid is not None:
-        if parent_uuid == uuid:
-            raise errors.InvalidInput(
-                'parent provider UUID cannot be same as UUID. Please '
-                'modify either parent provider UUID or UUID.')
-        if whole_transaction and conn.dialect.name == 'postgresql':
-            return _create_child_postgresql(conn, uuid, name, parent_uuid,
-                                            now)
-        parent = find_by_uuid(conn, parent_uuid, for_update=True)
-        if parent is None:
-            raise _no_parent()
+    if parent_uuid == uuid:
+        raise errors.InvalidInput(
+            'parent provider UUID cannot be same as UUID. Please '
+            'modify either parent provider UUID or UUID.')
     try:
-        if parent is None and conn.dialect.name == 'postgresql':
+        if parent_uuid is not None:
+            new_id, parent = _insert_child(conn, uuid, name, parent_uuid,
+                                           now, whole_transaction)
+        elif conn.dialect.name == 'postgresql':
             new_id = sql.execute(conn, _INSERT_ROOT_POSTGRESQL, {
                 'uuid': uuid, 'name': name, 'now': now},
                 last=whole_transaction).scalar_one()
-        elif parent is None and sql.sends_together(conn):
+        elif sql.sends_together(conn):
             new_id = sql.execute(conn, _INSERT, {
                 'uuid': uuid, 'name': name, 'generation': 0,
                 'created_at': now}, then=(_SET_ROOT_TO_LAST_INSERT, {}),
@@ -338,13 +331,8 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
         else:
             new_id = sql.execute(conn, _INSERT, {
                 'uuid': uuid, 'name': name, 'generation': 0,
-                'root_provider_id': parent and parent.root_provider_id,
-                'parent_provider_id': parent and parent.id,
-                'created_at': now},
-                last=whole_transaction and parent is not None,
-            ).inserted_primary_key[0]
-            if parent is None:
-                sql.execute(conn, _SET_ROOT, {'id_': new_id})
+                'created_at': now}).inserted_primary_key[0]
+            sql.execute(conn, _SET_ROOT, {'id_': new_id})
     except sa_exc.IntegrityError as error:
         raise errors.DuplicateName(_duplicate_message(error, uuid, name))
     if parent is None:
@@ -358,21 +346,27 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
         parent_provider_uuid=parent and parent.uuid, created_at=now)
 
 
-def _create_child_postgresql(conn, uuid, name, parent_uuid, now):
-    """``create`` of a child, as the whole transaction, in one statement."""
-    try:
-        row = sql.execute(conn, _INSERT_CHILD_POSTGRESQL, {
+def _insert_child(conn, uuid, name, parent_uuid, now, whole_transaction):
+    """Insert the child of ``parent_uuid``, its parent locked first:
+    (the child's id, the parent with its id, uuid, root_provider_id and
+    root_provider_uuid).  Raises InvalidInput when there is no parent."""
+    new_id = None
+    if whole_transaction and conn.dialect.name == 'postgresql':
+        parent = sql.execute(conn, _INSERT_CHILD_POSTGRESQL, {
             'uuid': uuid, 'name': name, 'parent_uuid': parent_uuid,
             'now': now}, last=True).first()
-    except sa_exc.IntegrityError as error:
-        raise errors.DuplicateName(_duplicate_message(error, uuid, name))
-    if row is None:
-        raise _no_parent()
-    return ResourceProvider(
-        id=row.id, uuid=uuid, name=name, generation=0,
-        root_provider_id=row.root_provider_id,
-        parent_provider_id=row.parent_id, root_provider_uuid=row.root_uuid,
-        parent_provider_uuid=row.parent_uuid, created_at=now)
+        new_id = parent and parent.new_id
+    else:
+        parent = find_by_uuid(conn, parent_uuid, for_update=True)
+    if parent is None:
+        raise errors.InvalidInput('parent provider UUID does not exist.')
+    if new_id is None:
+        new_id = sql.execute(conn, _INSERT, {
+            'uuid': uuid, 'name': name, 'generation': 0,
+            'root_provider_id': parent.root_provider_id,
+            'parent_provider_id': parent.id, 'created_at': now},
+            last=whole_transaction).inserted_primary_key[0]
+    return new_id, parent
 
 
 def descendant_ids(conn, provider_id):
