@@ -66,6 +66,40 @@ def test_claim_and_set_aggregates(database):
     assert database.read(rp.get_with_aggregates, provider.uuid)[1] == []
 
 
+def write_while_held(database, hold, write, *args):
+    """Run ``hold(conn)`` in a write transaction and keep that open while
+    ``database.write(write, *args)`` runs in another thread, which must
+    wait for it; then let the first commit.  Answers what the second
+    write returned, or the exception it raised."""
+    held, release = threading.Event(), threading.Event()
+
+    def first(conn):
+        hold(conn)
+        held.set()
+        assert release.wait(10)
+
+    holder = threading.Thread(target=database.write, args=(first,))
+    holder.start()
+    assert held.wait(10)
+    outcome = []
+
+    def second():
+        try:
+            outcome.append(database.write(write, *args))
+        except Exception as error:
+            outcome.append(error)
+
+    writer = threading.Thread(target=second)
+    writer.start()
+    writer.join(0.5)
+    assert writer.is_alive()  # waiting for the first
+    release.set()
+    holder.join(10)
+    writer.join(30)
+    assert len(outcome) == 1
+    return outcome[0]
+
+
 def test_a_claim_waiting_for_an_unclaimed_aggregates_write(database):
     """A generation-checked aggregates write that waits for one before
     1.19 (which leaves the generation as it is) ends with one of the two
@@ -74,7 +108,6 @@ def test_a_claim_waiting_for_an_unclaimed_aggregates_write(database):
     provider = create(database, 'waited')
     before, theirs, ours = new_uuid(), new_uuid(), new_uuid()
     database.write(claim.set_aggregates_unclaimed, provider.uuid, [before])
-    locked, release = threading.Event(), threading.Event()
 
     def unclaimed(conn):
         if conn.dialect.name == 'postgresql':
@@ -84,36 +117,18 @@ def test_a_claim_waiting_for_an_unclaimed_aggregates_write(database):
         else:
             provider_id = rp.get_by_uuid(conn, provider.uuid, True).id
         aggregate.replace(conn, provider_id, [theirs])
-        locked.set()
-        assert release.wait(10)
 
-    writer = threading.Thread(target=database.write, args=(unclaimed,))
-    writer.start()
-    assert locked.wait(10)
-    outcome = []
-
-    def claimed():
-        try:
-            database.write(claim.claim_and_set_aggregates, provider.uuid, 0,
-                           [before, ours])
-            outcome.append('replaced')
-        except errors.ConcurrentUpdateDetected:
-            outcome.append('conflict')
-
-    claimer = threading.Thread(target=claimed)
-    claimer.start()
-    claimer.join(0.5)
-    assert claimer.is_alive()  # waiting for the provider's lock
-    release.set()
-    writer.join(10)
-    claimer.join(30)
+    outcome = write_while_held(database, unclaimed,
+                               claim.claim_and_set_aggregates, provider.uuid,
+                               0, [before, ours])
+    conflict = isinstance(outcome, errors.ConcurrentUpdateDetected)
     final = database.read(rp.get_with_aggregates, provider.uuid)[1]
     if database.backend == 'postgresql':
-        assert outcome == ['conflict']
-    if outcome == ['conflict']:
+        assert conflict
+    if conflict:
         assert final == [theirs]
     else:
-        assert outcome == ['replaced']
+        assert isinstance(outcome, rp.ResourceProvider)
         assert final == sorted([before, ours])
 
 
@@ -231,35 +246,11 @@ def test_a_traits_write_waiting_for_a_trait_delete(database):
     nothing."""
     provider = create(database, 'late')
     database.write(trait.ensure_custom, 'CUSTOM_GOING')
-    deleting, release = threading.Event(), threading.Event()
-
-    def delete(conn):
-        trait.delete_custom(conn, 'CUSTOM_GOING')
-        deleting.set()
-        assert release.wait(10)
-
-    deleter = threading.Thread(target=database.write, args=(delete,))
-    deleter.start()
-    assert deleting.wait(10)
-    outcome = []
-
-    def write():
-        try:
-            database.write(claim.claim_and_set_traits, provider.uuid, 0,
-                           ['CUSTOM_GOING'])
-            outcome.append('written')
-        except errors.InvalidInput as error:
-            outcome.append(str(error))
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    writer.join(0.5)
-    assert writer.is_alive()  # waiting for the delete
-    release.set()
-    deleter.join(10)
-    writer.join(30)
-    assert len(outcome) == 1 and outcome[0].endswith(
-        'No such trait CUSTOM_GOING')
+    outcome = write_while_held(
+        database, lambda conn: trait.delete_custom(conn, 'CUSTOM_GOING'),
+        claim.claim_and_set_traits, provider.uuid, 0, ['CUSTOM_GOING'])
+    assert isinstance(outcome, errors.InvalidInput)
+    assert str(outcome).endswith('No such trait CUSTOM_GOING')
     assert traits_of(database, provider) == []
     assert get(database, provider).generation == 0
 
@@ -270,35 +261,14 @@ def test_racing_traits_writes(database):
     provider = create(database, 'raced')
     database.write(trait.ensure_custom, 'CUSTOM_FIRST')
     database.write(trait.ensure_custom, 'CUSTOM_SECOND')
-    locked, release = threading.Event(), threading.Event()
 
     def first(conn):
         claimed, current = claim.claim(conn, provider.uuid, 0, None, 'traits')
         claimed.set_traits(conn, set(trait.find_ids(
             conn, ['CUSTOM_FIRST']).values()), set(current))
-        locked.set()
-        assert release.wait(10)
 
-    holder = threading.Thread(target=database.write, args=(first,))
-    holder.start()
-    assert locked.wait(10)
-    outcome = []
-
-    def second():
-        try:
-            database.write(claim.claim_and_set_traits, provider.uuid, 0,
-                           ['CUSTOM_SECOND'])
-            outcome.append('written')
-        except errors.ConcurrentUpdateDetected:
-            outcome.append('conflict')
-
-    writer = threading.Thread(target=second)
-    writer.start()
-    writer.join(0.5)
-    assert writer.is_alive()
-    release.set()
-    holder.join(10)
-    writer.join(30)
-    assert outcome == ['conflict']
+    outcome = write_while_held(database, first, claim.claim_and_set_traits,
+                               provider.uuid, 0, ['CUSTOM_SECOND'])
+    assert isinstance(outcome, errors.ConcurrentUpdateDetected)
     assert traits_of(database, provider) == ['CUSTOM_FIRST']
     assert get(database, provider).generation == 1
