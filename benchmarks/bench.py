@@ -235,9 +235,9 @@ def main(argv=None):
             json.dump({'options': vars(args), 'rounds': results,
                        'medians': summary, 'ratios': all_ratios}, f,
                       indent=1, sort_keys=True, default=str)
-    failed = any(summary[l][s].get(n) for l in summary for s in summary[l]
+    failed = any(summary[lb][s].get(n) for lb in summary for s in summary[lb]
                  for n in scenarios.MUST_BE_ZERO
-                 if not l.startswith('upstream'))
+                 if not lb.startswith('upstream'))
     return 1 if failed else 0
 
 

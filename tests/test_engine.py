@@ -369,7 +369,7 @@ def count_queries(monkeypatch):
 
 
 def test_then_sends_both_statements_at_once(database, two_providers,
-                                             monkeypatch):
+                                            monkeypatch):
     first, second = two_providers
     renamed = (sa.update(RP).where(RP.c.id == sa.bindparam('then_id'))
                .values(name=sa.bindparam('then_name'), updated_at=sa.null()))

@@ -237,18 +237,20 @@ def _add_inventory(database, provider, rc_name, total, reserved=0,
                    min_unit=1, max_unit=None, step_size=1,
                    allocation_ratio=1.0):
     rc_id = _rc_id(database, rc_name)
-    database.write(lambda conn: conn.execute(sa.insert(tables.inventories).values(
-        resource_provider_id=provider.id, resource_class_id=rc_id,
-        total=total, reserved=reserved, min_unit=min_unit,
-        max_unit=max_unit if max_unit is not None else total,
-        step_size=step_size, allocation_ratio=allocation_ratio)))
+    database.write(lambda conn: conn.execute(
+        sa.insert(tables.inventories).values(
+            resource_provider_id=provider.id, resource_class_id=rc_id,
+            total=total, reserved=reserved, min_unit=min_unit,
+            max_unit=max_unit if max_unit is not None else total,
+            step_size=step_size, allocation_ratio=allocation_ratio)))
 
 
 def _allocate(database, provider, rc_name, used):
     rc_id = _rc_id(database, rc_name)
-    database.write(lambda conn: conn.execute(sa.insert(tables.allocations).values(
-        resource_provider_id=provider.id, resource_class_id=rc_id,
-        consumer_id=new_uuid(), used=used)))
+    database.write(lambda conn: conn.execute(
+        sa.insert(tables.allocations).values(
+            resource_provider_id=provider.id, resource_class_id=rc_id,
+            consumer_id=new_uuid(), used=used)))
 
 
 def test_delete_removes_provider_and_its_rows(database):
@@ -371,8 +373,8 @@ def test_list_traits(database, forest):
     avx, sse = forest['avx'], forest['sse']
     assert names(database, required_traits=[[avx]]) == ['r1', 'r2']
     assert names(database, required_traits=[[avx], [sse]]) == ['r2']
-    assert names(database, required_traits=[[avx, sse]]) == ['r1', 'c1',
-                                                            'r2']
+    assert names(database, required_traits=[[avx, sse]]) == [
+        'r1', 'c1', 'r2']
     assert names(database, forbidden_traits=[avx]) == ['c1', 'lone']
     assert names(database, required_traits=[[sse]],
                  forbidden_traits=[avx]) == ['c1']

@@ -71,14 +71,14 @@ def print_scenarios(summary, out):
         out.write('\n== %s: %s\n' % (scenario, spec.description if spec
                                      else ''))
         names = [n for n in LEADING
-                 if any(n in summary[l].get(scenario, {}) for l in labels)]
+                 if any(n in summary[lb].get(scenario, {}) for lb in labels)]
         for label in labels:
             names.extend(n for n in summary[label].get(scenario, {})
                          if n not in names)
         rows = [['figure'] + labels]
         for name in names:
-            cells = [_cell(summary[l].get(scenario, {}).get(name))
-                     for l in labels]
+            cells = [_cell(summary[lb].get(scenario, {}).get(name))
+                     for lb in labels]
             flag = ' !' if name in MUST_BE_ZERO and any(
                 c not in ('0', '-') for c in cells) else ''
             rows.append([name + flag] + cells)

@@ -211,8 +211,8 @@ class Service:
             time.sleep(0.2)
         else:
             self.stop()
-            raise RuntimeError('%s not ready after %ss' % (self.target,
-                                                          ready_seconds))
+            raise RuntimeError('%s not ready after %ss'
+                               % (self.target, ready_seconds))
         # Sync workers take one connection each: a few rounds of requests
         # reach every worker and open its database connections.
         for _ in range(4 * self.workers):
