@@ -350,23 +350,32 @@ def _insert_child(conn, uuid, name, parent_uuid, now, whole_transaction):
     """Insert the child of ``parent_uuid``, its parent locked first:
     (the child's id, the parent with its id, uuid, root_provider_id and
     root_provider_uuid).  Raises InvalidInput when there is no parent."""
-    new_id = None
     if whole_transaction and conn.dialect.name == 'postgresql':
-        parent = sql.execute(conn, _INSERT_CHILD_POSTGRESQL, {
+        row = sql.execute(conn, _INSERT_CHILD_POSTGRESQL, {
             'uuid': uuid, 'name': name, 'parent_uuid': parent_uuid,
             'now': now}, last=True).first()
-        new_id = parent and parent.new_id
-    else:
-        parent = find_by_uuid(conn, parent_uuid, for_update=True)
-    if parent is None:
-        raise errors.InvalidInput('parent provider UUID does not exist.')
-    if new_id is None:
-        new_id = sql.execute(conn, _INSERT, {
-            'uuid': uuid, 'name': name, 'generation': 0,
-            'root_provider_id': parent.root_provider_id,
-            'parent_provider_id': parent.id, 'created_at': now},
-            last=whole_transaction).inserted_primary_key[0]
+        if row is None:
+            raise errors.InvalidInput(_NO_PARENT)
+        return row.new_id, row
+    parent = _locked_parent(conn, parent_uuid)
+    new_id = sql.execute(conn, _INSERT, {
+        'uuid': uuid, 'name': name, 'generation': 0,
+        'root_provider_id': parent.root_provider_id,
+        'parent_provider_id': parent.id, 'created_at': now},
+        last=whole_transaction).inserted_primary_key[0]
     return new_id, parent
+
+
+_NO_PARENT = 'parent provider UUID does not exist.'
+
+
+def _locked_parent(conn, parent_uuid):
+    """The provider at ``parent_uuid``, its row locked for the
+    transaction; raises InvalidInput when there is none."""
+    parent = find_by_uuid(conn, parent_uuid, for_update=True)
+    if parent is None:
+        raise errors.InvalidInput(_NO_PARENT)
+    return parent
 
 
 def descendant_ids(conn, provider_id):
@@ -398,10 +407,7 @@ def update(conn, provider, name, parent_uuid=..., allow_reparent=False):
         if parent_uuid is None:
             new_root, new_parent = provider.id, None
         else:
-            parent = find_by_uuid(conn, parent_uuid, for_update=True)
-            if parent is None:
-                raise errors.InvalidInput(
-                    'parent provider UUID does not exist.')
+            parent = _locked_parent(conn, parent_uuid)
             subtree = descendant_ids(conn, provider.id)
             if parent.id == provider.id or parent.id in subtree:
                 raise errors.InvalidInput(
