@@ -102,7 +102,9 @@ def replace(conn, provider_id, uuids, last=False, current=None, known=None):
     this is the transaction's last work (``sql.execute``); ``current``:
     the provider's aggregates ({id: uuid}) when the caller has just read
     them under the provider's lock, and ``known``: {uuid: id} of those
-    among ``uuids`` that existed then (when it read that too)."""
+    among ``uuids`` that existed then (when it read that too).  Where
+    ``_creates_while_adding``, ``known`` may leave out aggregates that
+    exist: they are found by the statement that creates the others."""
     uuids = set(uuids)
     if current is None:
         # One query answers both "which of these exist" and "which does

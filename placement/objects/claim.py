@@ -34,6 +34,14 @@ def _named_aggregates():
             .scalar_subquery().label('named'))
 
 
+def _when_expected(column):
+    """``column`` (a labelled scalar subquery), read only when the
+    provider's generation is the one the write expects (parameter
+    ``expected``): a stale claim does not pay for it."""
+    return sa.case((RP.c.generation == sa.bindparam('expected'),
+                    column.element)).label(column.name)
+
+
 def _claim_reads():
     """The reads of claims on MariaDB/MySQL (which lock the provider's
     row: the only table the statement reads outside subqueries) and
@@ -44,9 +52,10 @@ def _claim_reads():
         reads[locked, None, False] = base
         for kind in rp.LINKS:
             reads[locked, kind, False] = base.add_columns(
-                rp.linked_string(kind, RP.c.id))
+                _when_expected(rp.linked_string(kind, RP.c.id)))
         reads[locked, 'aggregates', True] = reads[
-            locked, 'aggregates', False].add_columns(_named_aggregates())
+            locked, 'aggregates', False].add_columns(
+                _when_expected(_named_aggregates()))
     return reads
 
 
@@ -179,7 +188,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         # MariaDB/MySQL lock the provider's row in this read; SQLite's
         # write transaction already holds the database.
         mysql = conn.dialect.name in ('mysql', 'mariadb')
-        params = {'uuid': uuid}
+        params = {'uuid': uuid, 'expected': generation}
         statement = _CLAIM_READS[mysql, linked, named is not None]
         if named is not None:
             params['named'] = sorted(named)
@@ -226,9 +235,17 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
             last=True).first()
         return _claimed_postgresql(conn, row, uuid, generation,
                                    conflict_message)
-    provider, current, known = claim(
-        conn, uuid, generation, conflict_message, linked='aggregates',
-        named=aggregate_uuids)
+    if sql.sends_together(conn):
+        # The aggregates not linked yet are created unless they exist and
+        # added by uuid, in the round trip that commits: no need to look
+        # up which of them exist first.
+        provider, current = claim(conn, uuid, generation, conflict_message,
+                                  linked='aggregates')
+        known = {}
+    else:
+        provider, current, known = claim(
+            conn, uuid, generation, conflict_message, linked='aggregates',
+            named=aggregate_uuids)
     provider.set_aggregates(conn, aggregate_uuids, increment_generation=True,
                             last=True, current=current, known=known)
     return provider
