@@ -422,11 +422,13 @@ def test_claim_is_one_round_trip_on_mysql(database, two_providers,
 # -- a failed claim's ROLLBACK travels with the next statement (PostgreSQL)
 
 def bump_without_waiting(database, provider_id):
-    """Bump the provider from another session, failing (PostgreSQL's
-    lock timeout) rather than waiting if something still locks the row."""
+    """Bump the provider from another session, failing (a lock timeout of
+    one second) rather than waiting if something still locks the row."""
     other = database.engine.connect()
     try:
-        other.exec_driver_sql("SET lock_timeout = '1s'")
+        other.exec_driver_sql(
+            "SET lock_timeout = '1s'" if database.backend == 'postgresql'
+            else 'SET SESSION innodb_lock_wait_timeout = 1')
         bump(other, provider_id)
         other.commit()
     finally:
@@ -467,8 +469,8 @@ def test_failed_claim_holds_nothing_and_rolls_back_later(database,
 
 def test_failed_claim_after_other_work_rolls_back_at_once(database,
                                                           two_providers):
-    if database.backend != 'postgresql':
-        pytest.skip('PostgreSQL only')
+    if database.backend == 'sqlite':
+        pytest.skip('PostgreSQL and MariaDB/MySQL only')
     first, second = (provider_uuid(database, p) for p in two_providers)
 
     def write(conn):
@@ -477,20 +479,50 @@ def test_failed_claim_after_other_work_rolls_back_at_once(database,
 
     with pytest.raises(errors.ConcurrentUpdateDetected):
         database.write(write)
-    # The connection this thread keeps is idle again.
-    assert database.read(lambda conn: conn.connection.dbapi_connection
-                         .get_transaction_status()) == 0
-    # The first claim was undone.
+    if database.backend == 'postgresql':
+        # The connection this thread keeps is idle again.
+        assert database.read(lambda conn: conn.connection.dbapi_connection
+                             .get_transaction_status()) == 0
+    # The first claim was undone, and nothing locks either row.
     assert database.read(rp.get_by_uuid, first).generation == 0
+    for provider_id in two_providers:
+        bump_without_waiting(database, provider_id)
+
+
+def test_failed_claim_ends_its_transaction_on_mysql(database, two_providers,
+                                                    monkeypatch):
+    """On MariaDB/MySQL a claim that fails as its transaction's first
+    statement ends the transaction in its own round trip: no ROLLBACK
+    follows, and the row is free for others at once."""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    import pymysql.connections
+    uuid = provider_uuid(database, two_providers[0])
+    sent = count_queries(monkeypatch)
+    rollback = pymysql.connections.Connection.rollback
+    monkeypatch.setattr(pymysql.connections.Connection, 'rollback',
+                        lambda self: sent.append('ROLLBACK') or rollback(self))
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(lambda conn: claim.claim(conn, uuid, 7))
+    assert len(sent) == 1
+    with pytest.raises(errors.ResourceProviderNotFound):
+        database.write(lambda conn: claim.claim(conn, new_uuid(), 0))
+    assert len(sent) == 2 and 'ROLLBACK' not in sent
+    bump_without_waiting(database, two_providers[0])
+    # The connection is fit for the next write, which commits.
+    claimed = database.write(lambda conn: claim.claim(conn, uuid, 1))
+    assert claimed.generation == 2
+    assert database.read(rp.get_by_uuid, uuid).generation == 2
 
 
 def test_claim_that_waited_and_failed_rolls_back_at_once(database,
                                                          two_providers):
-    """A claim whose UPDATE waited for a concurrent writer and then found
-    another generation may keep a lock on the row: its transaction is
-    rolled back at once, and the row is free for others."""
-    if database.backend != 'postgresql':
-        pytest.skip('PostgreSQL only')
+    """A claim that waited for a concurrent writer and then found another
+    generation may keep a lock on the row: its transaction ends at once
+    (rolled back, or on MariaDB/MySQL ended by the claim's own round
+    trip), and the row is free for others."""
+    if database.backend == 'sqlite':
+        pytest.skip('PostgreSQL and MariaDB/MySQL only')
     uuid = provider_uuid(database, two_providers[0])
     holder = database.engine.connect()
     holder.begin()

@@ -156,6 +156,19 @@ _IN_TRANS, _AUTOCOMMIT = 0x1, 0x2
 _MULTI_STATEMENTS = 1 << 16
 
 
+def ended_transaction(conn):
+    """Say that the MariaDB/MySQL statements just run on ``conn`` ended
+    its transaction (a claim that failed, ``claim.claim``): no COMMIT or
+    ROLLBACK is to be sent for it."""
+    setattr(conn.connection.dbapi_connection, _MAY_BE_OPEN, False)
+
+
+def nothing_done_yet(conn):
+    """True when no statement has run yet in ``conn``'s MariaDB/MySQL
+    transaction, so that ending it early cannot end work of its own."""
+    return _over(conn.connection.dbapi_connection)
+
+
 def _mysql_reset(dbapi_conn, _info):
     """The pool's rollback-on-return costs a round trip on MySQL even
     after a COMMIT; roll back only when a transaction may be open."""

@@ -36,8 +36,9 @@ def execute(conn, statement, params=None, last=False, then=None):
     returned.
 
     ``then`` (only where ``sends_together``): (statement, parameters) to
-    run right after ``statement`` in the same round trip; its result is
-    ignored and its parameter names must not clash with ``params``.
+    run right after ``statement`` in the same round trip (or (tuple of
+    statements, parameters) to run several); its result is ignored and
+    its parameter names must not clash with ``params``.
     """
     together = sends_together(conn)
     options = {}
@@ -108,15 +109,19 @@ def sends_together(conn):
 _COMPILED = {}
 
 
-def _then(conn, statement, params):
-    key = (conn.dialect.name, statement)
+def _then(conn, statements, params):
+    key = (conn.dialect.name, statements)
     text = _COMPILED.get(key)
     if text is None:
-        compiled = statement.compile(dialect=conn.dialect)
-        if compiled.positional or compiled.binds.keys() - params.keys():
-            raise ValueError('a statement sent after another needs every '
-                             'parameter by name: %s' % statement)
-        text = _COMPILED[key] = compiled.string
+        texts = []
+        for statement in (statements if isinstance(statements, tuple)
+                          else (statements,)):
+            compiled = statement.compile(dialect=conn.dialect)
+            if compiled.positional or compiled.binds.keys() - params.keys():
+                raise ValueError('a statement sent after another needs '
+                                 'every parameter by name: %s' % statement)
+            texts.append(compiled.string)
+        text = _COMPILED[key] = '; '.join(texts)
     return text, params
 
 

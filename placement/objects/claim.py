@@ -154,6 +154,14 @@ _INCREMENT_BY_UUID = (
            RP.c.generation == sa.bindparam('then_expected'))
     .values(generation=RP.c.generation + sa.literal_column('1'),
             updated_at=sa.bindparam('then_now')))
+# ... and, when the claim is the transaction's first statement, what
+# ends the transaction in the same round trip unless the increment
+# changed the row: turning autocommit on commits a transaction that
+# wrote nothing (and turning it off again starts no other).  A stale
+# write then holds the provider's row lock only while the database runs
+# its claim, and needs no ROLLBACK.
+_END_UNLESS_INCREMENTED = sa.text(
+    'SET autocommit = IF(ROW_COUNT() > 0, 0, 1), autocommit = 0')
 
 
 def claim(conn, uuid, generation, conflict_message=None, linked=None,
@@ -193,14 +201,18 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         if named is not None:
             params['named'] = sorted(named)
         now = sql.utcnow_as_stored(conn)
-        then = None
+        then = ending = None
         if sql.sends_together(conn):
             # The increment goes in the same round trip; it changes
             # nothing when the read shows another generation.
-            then = (_INCREMENT_BY_UUID, {'then_uuid': uuid,
-                                         'then_expected': generation,
-                                         'then_now': now})
+            ending = db_engine.nothing_done_yet(conn)
+            then = ((_INCREMENT_BY_UUID, _END_UNLESS_INCREMENTED) if ending
+                    else _INCREMENT_BY_UUID, {'then_uuid': uuid,
+                                              'then_expected': generation,
+                                              'then_now': now})
         row = sql.execute(conn, statement, params, then=then).first()
+        if ending and (row is None or row.generation != generation):
+            db_engine.ended_transaction(conn)
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
         provider = rp.ResourceProvider.brief(row.id, row.uuid, row.generation)
