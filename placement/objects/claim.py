@@ -215,7 +215,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
             db_engine.ended_transaction(conn)
         if row is None:
             raise errors.ResourceProviderNotFound(uuid=uuid)
-        provider = rp.ResourceProvider.brief(row.id, row.uuid, row.generation)
+        provider = rp.ResourceProvider.brief(row.id, rp.stored_uuid(uuid),
+                                             row.generation)
         if provider.generation != generation:
             raise errors.ConcurrentUpdateDetected(conflict_message)
         if then is None:

@@ -207,36 +207,48 @@ def linked_string(kind, provider_id, names_only=False):
 
 
 # Reads and claims for a provider's traits, aggregates and inventories
-# ask only for the columns of ``ResourceProvider.brief``: every column
-# of a result costs the drivers (pymysql above all) a description to
-# decode, and the server one to send.
-BRIEF = sa.select(RP.c.id, RP.c.uuid, RP.c.generation).where(
+# ask only for the columns they use: every column of a result costs the
+# drivers (pymysql above all) a description to decode, and the server
+# one to send.  Claims read the provider's id and generation.
+BRIEF = sa.select(RP.c.id, RP.c.generation).where(
     RP.c.uuid == sa.bindparam('uuid'))
-# Reads of a provider with the names of what is linked to it.
-_LINKED_NAMES = {kind: BRIEF.add_columns(
-    RP.c.created_at, RP.c.updated_at,
-    linked_string(kind, RP.c.id, names_only=True)).execution_options(
-        **{prepared.PREPARE: True})
-    for kind in ('traits', 'aggregates')}
+# Reads of a provider's generation with the names of what is linked to
+# it, and for traits the provider's timestamps (their last-modified).
+_LINKED_NAMES = {
+    kind: sa.select(RP.c.generation, *timestamps,
+                    linked_string(kind, RP.c.id, names_only=True))
+    .where(RP.c.uuid == sa.bindparam('uuid'))
+    .execution_options(**{prepared.PREPARE: True})
+    for kind, timestamps in (
+        ('traits', (RP.c.created_at, RP.c.updated_at)),
+        ('aggregates', ()))}
+
+
+def stored_uuid(uuid):
+    """The stored spelling of the provider ``uuid`` found: rows match
+    the spelling asked for exactly, or on MariaDB/MySQL in any case."""
+    return uuid.lower()
 
 
 def _get_with_linked(conn, kind, uuid):
     row = sql.execute(conn, _LINKED_NAMES[kind], {'uuid': uuid}).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    return (ResourceProvider.brief(*row[:5]),
+    return (ResourceProvider.brief(None, stored_uuid(uuid), *row[:-1]),
             sorted(row.linked.split(',')) if row.linked else [])
 
 
 def get_with_traits(conn, uuid):
     """(provider, sorted trait names), in one query; raises
-    ResourceProviderNotFound."""
+    ResourceProviderNotFound.  The provider knows its generation and
+    timestamps, not its id."""
     return _get_with_linked(conn, 'traits', uuid)
 
 
 def get_with_aggregates(conn, uuid):
     """(provider, sorted aggregate uuids), in one query; raises
-    ResourceProviderNotFound."""
+    ResourceProviderNotFound.  The provider knows its generation, not its
+    id or timestamps."""
     return _get_with_linked(conn, 'aggregates', uuid)
 
 
