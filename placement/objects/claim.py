@@ -62,6 +62,12 @@ def _claim_reads():
 _CLAIM_READS = _claim_reads()
 
 
+def _storable(generation):
+    """``generation`` as a parameter every database takes: one beyond a
+    64-bit integer (which SQLite refuses) matches no provider, as -1."""
+    return generation if -2 ** 63 <= generation < 2 ** 63 else -1
+
+
 def _parse_linked(text):
     """{id: name or None} of an 'id[:name],...' string."""
     linked = {}
@@ -196,7 +202,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         # MariaDB/MySQL lock the provider's row in this read; SQLite's
         # write transaction already holds the database.
         mysql = conn.dialect.name in ('mysql', 'mariadb')
-        params = {'uuid': uuid, 'expected': generation}
+        params = {'uuid': uuid, 'expected': _storable(generation)}
         statement = _CLAIM_READS[mysql, linked, named is not None]
         if named is not None:
             params['named'] = sorted(named)
