@@ -193,3 +193,33 @@ def test_errors_are_sqlalchemy_errors(database):
         sa.select(TRAITS.c.name).where(TRAITS.c.name == 'CUSTOM_FIRST'))
         .all())
     assert names == []
+
+
+def test_literals_are_what_pymysql_writes(database):
+    """``literals.render`` writes parameters into a statement's text as
+    pymysql's own quoting does, for the values it quotes itself and the
+    ones it leaves to pymysql."""
+    if database.backend != 'mysql':
+        pytest.skip('pymysql only')
+    import datetime
+    import decimal
+
+    from placement.db import literals
+    values = [0, -7, 2 ** 70, 'CUSTOM_A', '', "it's", 'back\\slash',
+              'new\nline', '"quoted"', 'nul\x00', 'ünïcode ☃', None,
+              datetime.datetime(2026, 11, 23, 18, 5, 1),
+              datetime.datetime(2026, 11, 23, 18, 5, 1, 42),
+              datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc),
+              True, 1.5, 1e300, decimal.Decimal('2.50'), b'bytes',
+              datetime.date(2026, 11, 23)]
+    params = {'p%d' % i: value for i, value in enumerate(values)}
+    text = 'SELECT ' + ', '.join('%%(p%d)s' % i for i in range(len(values)))
+    text += " WHERE name LIKE 'A%%'"
+
+    def compare(conn):
+        dbapi_conn = conn.connection.dbapi_connection
+        return (literals.render(dbapi_conn, text, params),
+                dbapi_conn.cursor().mogrify(text, params))
+    ours, theirs = database.read(compare)
+    assert ours == theirs
+    assert "LIKE 'A%'" in ours

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from placement.db import engine as db_engine
+from placement.db import literals
 
 DRIVERS = frozenset({('postgresql', 'psycopg2'), ('mysql', 'pymysql'),
                      ('mysql', 'mysqldb'), ('mariadb', 'pymysql'),
@@ -260,7 +261,10 @@ def _send(conn, plan, text, parameters, options):
         if shape is not None:
             text, parameters = shape(conn, cursor, text, parameters,
                                      options, plan.binds, False)
-        cursor.execute(text, parameters)
+        if dialect.driver == 'pymysql':
+            cursor.execute(literals.render(dbapi_conn, text, parameters))
+        else:
+            cursor.execute(text, parameters)
         rowcount = cursor.rowcount
         lastrowid = cursor.lastrowid
         rows = []
