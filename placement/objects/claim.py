@@ -7,8 +7,8 @@ On PostgreSQL a claim is one statement, and an aggregates write is the
 claim and its changes in one statement, alone in its transaction: the
 provider's row is then locked only while the database runs it.  On
 MariaDB/MySQL the claim is a locking read with the increment sent in
-the same round trip; SQLite's write transaction already holds the
-database.
+the same round trip, and a claim that fails ends its transaction in that
+round trip too; SQLite's write transaction already holds the database.
 """
 
 import sqlalchemy as sa
