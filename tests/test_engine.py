@@ -330,14 +330,10 @@ def test_unchanged_rolls_back_and_returns_the_value(database, two_providers):
     assert names(database) == ['one', 'two']
 
 
-def test_reads_send_no_commit_on_mysql(database, two_providers, monkeypatch):
-    """On MariaDB/MySQL a read runs in autocommit and sends no COMMIT or
-    ROLLBACK (each would be a round trip the server ignores); a write
-    still commits."""
-    if database.backend != 'mysql':
-        pytest.skip('MariaDB/MySQL only')
+def record_transaction_ends(monkeypatch, sent):
+    """Append 'commit' or 'rollback' to ``sent`` for each COMMIT or
+    ROLLBACK pymysql sends of its own (not inside a query's text)."""
     import pymysql.connections
-    sent = []
     for method in ('commit', 'rollback'):
         original = getattr(pymysql.connections.Connection, method)
 
@@ -346,6 +342,15 @@ def test_reads_send_no_commit_on_mysql(database, two_providers, monkeypatch):
             return _original(self)
         monkeypatch.setattr(pymysql.connections.Connection, method, record)
 
+
+def test_reads_send_no_commit_on_mysql(database, two_providers, monkeypatch):
+    """On MariaDB/MySQL a read runs in autocommit and sends no COMMIT or
+    ROLLBACK (each would be a round trip the server ignores); a write
+    still commits."""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    sent = []
+    record_transaction_ends(monkeypatch, sent)
     assert names(database) == ['one', 'two']
     assert sent == []
     database.write(rename, two_providers[0], 'first')
@@ -496,18 +501,15 @@ def test_failed_claim_ends_its_transaction_on_mysql(database, two_providers,
     follows, and the row is free for others at once."""
     if database.backend != 'mysql':
         pytest.skip('MariaDB/MySQL only')
-    import pymysql.connections
     uuid = provider_uuid(database, two_providers[0])
     sent = count_queries(monkeypatch)
-    rollback = pymysql.connections.Connection.rollback
-    monkeypatch.setattr(pymysql.connections.Connection, 'rollback',
-                        lambda self: sent.append('ROLLBACK') or rollback(self))
+    record_transaction_ends(monkeypatch, sent)
     with pytest.raises(errors.ConcurrentUpdateDetected):
         database.write(lambda conn: claim.claim(conn, uuid, 7))
     assert len(sent) == 1
     with pytest.raises(errors.ResourceProviderNotFound):
         database.write(lambda conn: claim.claim(conn, new_uuid(), 0))
-    assert len(sent) == 2 and 'ROLLBACK' not in sent
+    assert len(sent) == 2 and 'rollback' not in sent
     bump_without_waiting(database, two_providers[0])
     # The connection is fit for the next write, which commits.
     claimed = database.write(lambda conn: claim.claim(conn, uuid, 1))

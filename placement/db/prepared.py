@@ -45,10 +45,16 @@ _TYPES = ((sqltypes.Boolean, 'boolean'), (sqltypes.Integer, 'bigint'),
           (sqltypes.String, 'text'), (sqltypes.DateTime, 'timestamp'))
 
 
+def fits_bigint(value):
+    """True when the integer ``value`` fits a 64-bit integer (a bigint
+    parameter, or one SQLite takes)."""
+    return -_BIGINT <= value < _BIGINT
+
+
 def _fits(parameters):
     """False when an integer parameter is beyond a bigint: as text the
     statement compares it as a numeric, a declared bigint would fail."""
-    return all(-_BIGINT <= v < _BIGINT for v in parameters.values()
+    return all(fits_bigint(v) for v in parameters.values()
                if type(v) is int)
 
 

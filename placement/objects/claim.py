@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from placement import errors
 from placement.db import engine as db_engine
+from placement.db import prepared
 from placement.db import sql
 from placement.db import tables
 from placement.objects import aggregate
@@ -65,7 +66,7 @@ _CLAIM_READS = _claim_reads()
 def _storable(generation):
     """``generation`` as a parameter every database takes: one beyond a
     64-bit integer (which SQLite refuses) matches no provider, as -1."""
-    return generation if -2 ** 63 <= generation < 2 ** 63 else -1
+    return generation if prepared.fits_bigint(generation) else -1
 
 
 def _parse_linked(text):
