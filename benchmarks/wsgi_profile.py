@@ -258,7 +258,7 @@ def main(argv=None):
         conf = conf_mod.load(['--config-file', conf_path])
         db = app_mod.make_database(conf)
         sync.upgrade(db)
-        app = app_mod.create_app(conf, db)
+        app = app_mod.wsgi_app(conf, db)
         providers = []
         for i in range(args.providers):
             status, body = call(app, 'POST', '/resource_providers',

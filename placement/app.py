@@ -13,6 +13,7 @@ from placement import conf as conf_mod
 from placement import middleware
 from placement import policy
 from placement import routes
+from placement import warmup
 from placement.db import engine as db_engine
 from placement.db import sync
 
@@ -59,9 +60,11 @@ def create_app(conf, db=None, sync_standard=True):
 
 
 def wsgi_app(conf, db=None):
-    """``create_app`` plus, for ``auth_strategy = keystone``,
-    keystonemiddleware's ``auth_token`` in front of it."""
+    """``create_app``, warmed up (``placement.warmup``), plus for
+    ``auth_strategy = keystone`` keystonemiddleware's ``auth_token`` in
+    front of it."""
     app = create_app(conf, db)
+    warmup.warm(app)
     if conf.api.auth_strategy != 'keystone':
         return app
     try:

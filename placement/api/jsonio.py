@@ -5,7 +5,6 @@ Also the response headers OpenStack Placement adds to representations:
 """
 
 import datetime
-import email.utils
 import json
 
 from placement import errors
@@ -49,12 +48,22 @@ def query_all(req, name):
     return value if isinstance(value, list) else [value]
 
 
-def _http_date(moment):
+_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+_MONTHS = (None, 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug',
+           'Sep', 'Oct', 'Nov', 'Dec')
+
+
+def http_date(moment=None):
+    """``moment`` (naive means UTC; None means now) as an HTTP date, as
+    ``email.utils.format_datetime(..., usegmt=True)`` writes it, in a
+    fraction of its time."""
     if moment is None:
         moment = datetime.datetime.now(datetime.timezone.utc)
-    elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return email.utils.format_datetime(moment, usegmt=True)
+    elif moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc)
+    return '%s, %02d %s %04d %02d:%02d:%02d GMT' % (
+        _DAYS[moment.weekday()], moment.day, _MONTHS[moment.month],
+        moment.year, moment.hour, moment.minute, moment.second)
 
 
 def last_modified(*rows):
@@ -79,8 +88,15 @@ def write(req, resp, data, status=200, modified=None, cache_headers=True):
     resp.status = status
     resp.content_type = 'application/json'
     resp.data = json.dumps(data).encode('utf-8')
-    if cache_headers and req.context.version >= CACHE_HEADERS_VERSION:
-        resp.set_header('Last-Modified', _http_date(modified))
+    if cache_headers:
+        add_cache_headers(req, resp, modified)
+
+
+def add_cache_headers(req, resp, modified=None):
+    """From 1.15: ``last-modified`` (``modified`` or now) and
+    ``cache-control: no-cache``."""
+    if req.context.version >= CACHE_HEADERS_VERSION:
+        resp.set_header('Last-Modified', http_date(modified))
         resp.set_header('Cache-Control', 'no-cache')
 
 

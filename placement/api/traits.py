@@ -7,9 +7,6 @@ replaced as a whole under its generation: PUT names the generation it
 saw, DELETE removes them all.
 """
 
-import datetime
-import email.utils
-
 from placement import api
 from placement import errors
 from placement.api import auth
@@ -28,14 +25,7 @@ def _bodiless(req, resp, status, modified=None):
     """A response with no body, with the 1.15 cache headers
     (``modified`` or now)."""
     jsonio.no_content(resp, status)
-    if req.context.version >= jsonio.CACHE_HEADERS_VERSION:
-        if modified is None:
-            modified = datetime.datetime.now(datetime.timezone.utc)
-        elif modified.tzinfo is None:
-            modified = modified.replace(tzinfo=datetime.timezone.utc)
-        resp.set_header('Last-Modified',
-                        email.utils.format_datetime(modified, usegmt=True))
-        resp.set_header('Cache-Control', 'no-cache')
+    jsonio.add_cache_headers(req, resp, modified)
 
 
 def _name_filter(value):
