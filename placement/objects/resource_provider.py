@@ -188,16 +188,16 @@ def joined(strings):
     return sa.func.aggregate_strings(strings, sa.literal_column("','"))
 
 
-def linked_string(kind, provider_id, names_only=False):
+def linked_string(kind, provider_id, names_only=False, ids_only=False):
     """What ``kind`` links to the provider ``provider_id`` as one
-    'id[:name],...' string, or with ``names_only`` 'name,...' (a scalar
-    subquery, which a locking read does not extend to): one row with a
-    string costs the drivers much less to decode than a row per linked
-    value."""
+    'id[:name],...' string, with ``names_only`` 'name,...', with
+    ``ids_only`` 'id,...' (a scalar subquery, which a locking read does
+    not extend to): one row with a string costs the drivers much less to
+    decode than a row per linked value."""
     link_id, name = LINKS[kind]
     link = link_id.table
     pairs, joins = sa.cast(link_id, sa.String), link
-    if name is not None:
+    if name is not None and not ids_only:
         pairs = name if names_only else pairs + ':' + name
         joins = link.join(name.table, name.table.c.id == link_id)
     return (sa.select(joined(pairs))
@@ -212,11 +212,13 @@ def linked_string(kind, provider_id, names_only=False):
 # one to send.  Claims read the provider's id and generation.
 BRIEF = sa.select(RP.c.id, RP.c.generation).where(
     RP.c.uuid == sa.bindparam('uuid'))
-# Reads of a provider's generation with the names of what is linked to
-# it, and for traits the provider's timestamps (their last-modified).
-_LINKED_NAMES = {
+# Reads of a provider's generation with what is linked to it: for traits
+# their names and the provider's timestamps (their last-modified), for
+# aggregates their ids (``aggregate.uuids_of`` knows their uuids).
+_LINKED = {
     kind: sa.select(RP.c.generation, *timestamps,
-                    linked_string(kind, RP.c.id, names_only=True))
+                    linked_string(kind, RP.c.id, names_only=True,
+                                  ids_only=kind == 'aggregates'))
     .where(RP.c.uuid == sa.bindparam('uuid'))
     .execution_options(**{prepared.PREPARE: True})
     for kind, timestamps in (
@@ -231,25 +233,28 @@ def stored_uuid(uuid):
 
 
 def _get_with_linked(conn, kind, uuid):
-    row = sql.execute(conn, _LINKED_NAMES[kind], {'uuid': uuid}).first()
+    row = sql.execute(conn, _LINKED[kind], {'uuid': uuid}).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
     return (ResourceProvider.brief(None, stored_uuid(uuid), *row[:-1]),
-            sorted(row.linked.split(',')) if row.linked else [])
+            row.linked.split(',') if row.linked else [])
 
 
 def get_with_traits(conn, uuid):
     """(provider, sorted trait names), in one query; raises
     ResourceProviderNotFound.  The provider knows its generation and
     timestamps, not its id."""
-    return _get_with_linked(conn, 'traits', uuid)
+    provider, names = _get_with_linked(conn, 'traits', uuid)
+    return provider, sorted(names)
 
 
 def get_with_aggregates(conn, uuid):
-    """(provider, sorted aggregate uuids), in one query; raises
+    """(provider, sorted aggregate uuids), in one query (and one more
+    for aggregates this process has not seen before); raises
     ResourceProviderNotFound.  The provider knows its generation, not its
     id or timestamps."""
-    return _get_with_linked(conn, 'aggregates', uuid)
+    provider, ids = _get_with_linked(conn, 'aggregates', uuid)
+    return provider, sorted(aggregate.uuids_of(conn, list(map(int, ids))))
 
 
 # A new root provider is its own root.  PostgreSQL takes the id from the
