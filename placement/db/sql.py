@@ -71,11 +71,9 @@ def array_literal(values):
     a list; the statement casts it to the array type).  Strings with a
     double quote, a backslash, a NUL or a lone surrogate are left out:
     for looking up names and uuids, which never have them."""
-    text = '","'.join(values)
-    if not _quotable(text):
+    if not _quotable(''.join(values)):
         values = [value for value in values if _quotable(value)]
-        text = '","'.join(values)
-    return '{"%s"}' % text if values else '{}'
+    return '{"%s"}' % '","'.join(values) if values else '{}'
 
 
 def _quotable(text):
