@@ -151,3 +151,25 @@ def test_integral_floats_are_not_integers():
     assert verdict({'total': 8}, schema) is None
     assert verdict({'total': 8.0}, schema) is not None
     assert verdict({'total': [8.0]}, {'type': 'object'}) is None
+
+
+@pytest.mark.parametrize('items', [
+    [UUID, '7a1e5c62-0a3f-4b8e-9d1c-2f6b8e4a9c10'],
+    [UUID.upper(), UUID.replace('-', '')[:-1] + '5'],
+    ['{%s}' % UUID, 'urn:uuid:7a1e5c62-0a3f-4b8e-9d1c-2f6b8e4a9c10'],
+    ['%s,%s' % (UUID, '7a1e5c62-0a3f-4b8e-9d1c-2f6b8e4a9c10'), ''],
+    [UUID, UUID[:-1]], [UUID + ' '], [UUID, 'x' * 36],
+])
+def test_uuid_arrays_agree_with_jsonschema(items):
+    # Arrays of uuids are checked all at once when every item is in the
+    # canonical form, item by item otherwise.
+    for schema in (aggregate.PUT[(1, 1)], aggregate.PUT[(1, 19)]):
+        document = items if schema.get('type') == 'array' else {
+            'aggregates': items, 'resource_provider_generation': 1}
+        reference = jsonschema.Draft4Validator(
+            schema, format_checker=schemas._format_checker)
+        error = next(iter(reference.iter_errors(document)), None)
+        found = verdict(document, schema)
+        assert (found is None) == (error is None), (items, found)
+        if error is not None:
+            assert error.message in found

@@ -28,6 +28,8 @@ _GENERATION = Versioned({'1.1': False, '1.19': True})
 def _canonical(values):
     """Canonical uuids in request order, without repeats; 400 for any the
     schema's check let through that is not really one."""
+    if uuids.all_canonical(values):
+        return list(dict.fromkeys(values))
     canonical = [uuids.normalize(value) for value in values]
     if None in canonical:
         raise errors.bad_request(

@@ -30,50 +30,68 @@ def _is_uuid(value):
 _validators = {}
 
 
-def _unique_strings_apart(schema, path=()):
-    """(``schema`` without the uniqueItems of its arrays of strings, the
-    paths of those arrays).  Only arrays reached through ``properties``
-    are taken apart: set() tells their repeats much faster than the
-    compiled check's item-by-item comparison."""
+def _arrays_apart(schema, path=()):
+    """(``schema`` with some checks of its arrays of strings taken out,
+    the paths of the arrays that lost uniqueItems, the paths of those
+    that lost their items' uuid format).  Only arrays reached through
+    ``properties`` (or the schema itself) are taken apart: set() tells
+    their repeats, and ``uuids.all_canonical`` their uuids, much faster
+    than the compiled check's item-by-item work."""
     if not isinstance(schema, dict):
-        return schema, []
-    schema, paths = dict(schema), []
-    if (schema.get('type') == 'array' and schema.get('uniqueItems')
-            and isinstance(schema.get('items'), dict)
-            and schema['items'].get('type') == 'string'):
-        del schema['uniqueItems']
-        paths.append(path)
+        return schema, [], []
+    schema, unique, uuid_items = dict(schema), [], []
+    items = schema.get('items')
+    if (schema.get('type') == 'array' and isinstance(items, dict)
+            and items.get('type') == 'string'):
+        if schema.get('uniqueItems'):
+            del schema['uniqueItems']
+            unique.append(path)
+        if items.get('format') == 'uuid':
+            schema['items'] = {k: v for k, v in items.items()
+                               if k != 'format'}
+            uuid_items.append(path)
     if isinstance(schema.get('properties'), dict):
         schema['properties'] = dict(schema['properties'])
         for name, sub in schema['properties'].items():
-            sub, found = _unique_strings_apart(sub, path + (name,))
+            sub, found_unique, found_uuids = _arrays_apart(sub, path + (name,))
             schema['properties'][name] = sub
-            paths.extend(found)
-    return schema, paths
+            unique.extend(found_unique)
+            uuid_items.extend(found_uuids)
+    return schema, unique, uuid_items
+
+
+def _at(data, path):
+    for name in path:
+        data = data.get(name) if isinstance(data, dict) else None
+    return data
 
 
 def _compiled(schema):
     """A compiled check of ``schema`` (None when it cannot be compiled):
     a function of a document that raises JsonSchemaException."""
-    apart, unique_paths = _unique_strings_apart(schema)
+    apart, unique_paths, uuid_paths = _arrays_apart(schema)
     try:
         # (The compiled check asks formats about strings only.)
         check = fastjsonschema.compile(apart,
                                        formats={'uuid': uuids.is_uuid})
     except fastjsonschema.JsonSchemaDefinitionException:
         return None
-    if not unique_paths:
+    if not unique_paths and not uuid_paths:
         return check
 
-    def check_with_unique(data):
+    def check_arrays_too(data):
         check(data)
+        # The compiled check has seen that these are lists of strings.
         for path in unique_paths:
-            value = data
-            for name in path:
-                value = value.get(name) if isinstance(value, dict) else None
+            value = _at(data, path)
             if value is not None and len(set(value)) != len(value):
                 raise fastjsonschema.JsonSchemaException('repeated items')
-    return check_with_unique
+        for path in uuid_paths:
+            value = _at(data, path)
+            if value is not None and not uuids.all_canonical(value) \
+                    and not all(map(uuids.is_uuid, value)):
+                raise fastjsonschema.JsonSchemaException('not a uuid')
+    return check_arrays_too
 
 
 def _validators_for(schema):
@@ -96,9 +114,15 @@ def _fast_path_applies(data):
         data = data.values()
     elif not isinstance(data, list):
         return True
-    # Strings and integers, most of what documents hold, need no call.
+    # Strings and integers, most of what documents hold, need no look
+    # (and telling them apart by type runs in C).
+    if _PLAIN_TYPES.issuperset(map(type, data)):
+        return True
     return all(_fast_path_applies(item) for item in data
                if isinstance(item, (float, dict, list)))
+
+
+_PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
 
 def _check(data, schema):
