@@ -169,7 +169,7 @@ def _accepts(req, media):
 def error_media(req):
     """The representation of an error body this client accepts."""
     accept = req.get_header('Accept')
-    if not accept:
+    if not accept or accept == 'application/json':
         return 'application/json'
     best = req.client_prefers(('application/json', 'text/html', 'text/plain'))
     return best or 'text/plain'
