@@ -9,9 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from placement import app as app_mod
+from placement.db import sync
 from placement.db import tables
 from placement.objects import aggregate
 from placement.objects import resource_provider as rp
+from tests import databases
 from tests.conftest import make_conf
 
 
@@ -75,13 +77,11 @@ def test_only_ids_not_seen_are_read(database):
     assert len(sent) == 2
 
 
-def test_memory_is_per_database(database, other, backend, tmp_path):
+def test_memory_is_per_database(database, backend, tmp_path):
     # The same ids name other aggregates in another database.
-    from tests import databases
     url = databases.fresh_url(backend, tmp_path)
+    elsewhere = app_mod.make_database(make_conf(url))
     try:
-        elsewhere = app_mod.make_database(make_conf(url))
-        from placement.db import sync
         sync.upgrade(elsewhere)
         mine, theirs = new_uuid(), new_uuid()
         for db, agg in ((database, mine), (elsewhere, theirs)):
@@ -89,8 +89,8 @@ def test_memory_is_per_database(database, other, backend, tmp_path):
             db.write(lambda conn: provider.set_aggregates(
                 conn, [agg], increment_generation=True))
             assert aggregates_of(db, provider) == [agg]
-        elsewhere.dispose()
     finally:
+        elsewhere.dispose()
         databases.drop(url)
 
 

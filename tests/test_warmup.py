@@ -3,8 +3,6 @@ nothing stored, reaches the database, works under both authentication
 strategies, and never stops a process from starting."""
 
 import gc
-import io
-import json
 import re
 
 import pytest
@@ -26,18 +24,10 @@ def unfrozen():
 
 
 def call(app, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else b''
-    environ = {
-        'REQUEST_METHOD': method, 'PATH_INFO': path, 'QUERY_STRING': '',
-        'SERVER_NAME': 'localhost', 'SERVER_PORT': '80',
-        'SERVER_PROTOCOL': 'HTTP/1.1', 'wsgi.url_scheme': 'http',
-        'wsgi.input': io.BytesIO(data), 'wsgi.errors': io.StringIO(),
-        'HTTP_X_AUTH_TOKEN': 'admin',
-        'HTTP_OPENSTACK_API_VERSION': 'placement 1.39',
-        'CONTENT_TYPE': 'application/json', 'CONTENT_LENGTH': str(len(data)),
-    }
+    """(status code, body) of a request sent as the warm-up sends them."""
     status = []
-    body = b''.join(app(environ, lambda s, h, e=None: status.append(s)))
+    body = b''.join(app(warmup._environ(method, path, '1.39', body),
+                        lambda s, h, e=None: status.append(s)))
     return int(status[0].split()[0]), body
 
 
