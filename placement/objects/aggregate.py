@@ -217,39 +217,48 @@ def _create_and_add(conn, provider_id, existing, uuids, last):
                 then=(_add_by_uuid(len(by_uuid)), params), last=last)
 
 
-def replace_when_claimed_postgresql(claimed):
-    """PostgreSQL: the data-modifying CTEs that, added to the statement of
-    a claim (``claimed``: the claim's CTE, with one row when it succeeded),
-    make the aggregates ``uuids`` (parameter: an array literal of canonical
-    uuids, sorted) exactly the claimed provider's, in the same statement.
-    Each depends on ``claimed``, so the provider's row is locked before
-    any of them writes, and none writes when the claim failed.  What they
-    read comes from the statement's snapshot: every other writer of the
-    provider's aggregates holds its row lock and changes its row, so a
-    claim that waited for one fails."""
+def _replace_postgresql():
+    """PostgreSQL: one statement making the aggregates ``uuids``
+    (parameter: an array literal of canonical uuids, sorted) exactly
+    those of the provider ``provider_id``, which the transaction has
+    claimed (so it holds the provider's row lock, and the statement's
+    snapshot, taken after the lock, sees what every earlier writer of the
+    provider's aggregates committed).  Aggregates never seen before are
+    created."""
     now = sa.bindparam('now', type_=sa.DateTime)
+    provider_id = sa.bindparam('provider_id', type_=sa.Integer)
     named = sa.cast(sa.bindparam('uuids'), postgresql.ARRAY(sa.String))
-    claimed_id = sa.select(claimed.c.id).scalar_subquery()
+    # Joined, not filtered with '= ANY (array)': that compares every row
+    # of placement_aggregates it reads with every uuid asked for (a
+    # sequential scan on a generic plan, which grows with the table); a
+    # join looks each uuid up once.
+    asked = sa.select(sa.func.unnest(named).label('uuid')).cte('asked')
     known = (sa.select(AGG.c.id, AGG.c.uuid)
-             .where(AGG.c.uuid == sa.func.any(named),
-                    claimed_id.is_not(None))
+             .select_from(asked.join(AGG, AGG.c.uuid == asked.c.uuid))
              .cte('known'))
-    asked = sa.select(sa.func.unnest(named).label('uuid')).subquery('asked')
     # Created in uuid order: concurrent creators of the same aggregates
     # wait for each other instead of deadlocking.
     created = _created_postgresql(
         sa.select(asked.c.uuid, now)
-        .where(asked.c.uuid.not_in(sa.select(known.c.uuid)),
-               claimed_id.is_not(None))
+        .where(asked.c.uuid.not_in(sa.select(known.c.uuid)))
         .order_by(asked.c.uuid))
     wanted = sa.union_all(sa.select(known.c.id),
                           sa.select(created.c.id)).cte('wanted')
     removed = sa.delete(RPA).where(
-        RPA.c.resource_provider_id == claimed_id,
+        RPA.c.resource_provider_id == provider_id,
         RPA.c.aggregate_id.not_in(sa.select(wanted.c.id))).cte('removed')
-    added = postgresql.insert(RPA).from_select(
-        _LINK_COLUMNS,
-        sa.select(claimed.c.id, wanted.c.id, now)
-        .select_from(claimed.join(wanted, sa.true()))
-    ).on_conflict_do_nothing().cte('added')
-    return created, removed, added
+    return postgresql.insert(RPA).from_select(
+        _LINK_COLUMNS, sa.select(provider_id, wanted.c.id, now)
+    ).on_conflict_do_nothing().add_cte(removed)
+
+
+_REPLACE_POSTGRESQL = _replace_postgresql()
+
+
+def replace_claimed_postgresql(conn, provider_id, uuids, last=False):
+    """PostgreSQL: make ``uuids`` (canonical) exactly the aggregates of
+    the provider ``provider_id``, claimed in this transaction, in one
+    statement (``last``: the transaction's last, ``sql.execute``)."""
+    sql.execute(conn, _REPLACE_POSTGRESQL, {
+        'provider_id': provider_id, 'now': sql.utcnow(),
+        'uuids': sql.array_literal(sorted(uuids))}, last=last)

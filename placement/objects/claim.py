@@ -3,12 +3,12 @@ client saw (``claim``: lock the provider's row, compare the generation
 and increment it), and the writes of a provider's aggregates and traits
 that begin with one.
 
-On PostgreSQL a claim is one statement, and an aggregates write is the
-claim and its changes in one statement, alone in its transaction: the
-provider's row is then locked only while the database runs it.  On
-MariaDB/MySQL the claim is a locking read with the increment sent in
-the same round trip, and a claim that fails ends its transaction in that
-round trip too; SQLite's write transaction already holds the database.
+On PostgreSQL a claim is one statement, which reads no more than it
+must: most claims of a contended provider fail, and one that fails ends
+the write.  On MariaDB/MySQL the claim is a locking read with the
+increment sent in the same round trip, and a claim that fails ends its
+transaction in that round trip too; SQLite's write transaction already
+holds the database.
 """
 
 import sqlalchemy as sa
@@ -84,31 +84,12 @@ def _parse_linked(text):
 # latest row version) and a read of the provider that tells "no such
 # provider" (no row) from "another generation" (no claimed row), with,
 # when asked, what is linked to it.
-def _claimed(guarded=False):
-    """The claim's CTE.  ``guarded``: it also fails when the row version
-    it would update is not the one the statement's snapshot holds (it
-    waited for a transaction that changed the row without claiming it,
-    ``set_aggregates_unclaimed``), for a statement whose other parts read
-    what such a transaction may have changed."""
-    where = [RP.c.uuid == sa.bindparam('rp_uuid'),
-             RP.c.generation == sa.bindparam('expected')]
-    if guarded:
-        seen = RP.alias('seen')
-        # A subquery evaluated once, in the snapshot; the UPDATE compares
-        # it again with the latest row version when it had to wait.
-        where.append(sa.literal_column('resource_providers.xmin') == (
-            sa.select(sa.literal_column('seen.xmin')).select_from(seen)
-            .where(seen.c.uuid == sa.bindparam('rp_uuid'))
-            .scalar_subquery()))
-    return (
-        sa.update(RP).where(*where)
-        .values(generation=RP.c.generation + 1,
-                updated_at=sa.bindparam('now'))
-        .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
-        .cte('claimed'))
-
-
-_CLAIMED = _claimed()
+_CLAIMED = (
+    sa.update(RP).where(RP.c.uuid == sa.bindparam('rp_uuid'),
+                        RP.c.generation == sa.bindparam('expected'))
+    .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
+    .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
+    .cte('claimed'))
 
 
 def _claim_statement(kind, claimed=_CLAIMED):
@@ -124,15 +105,6 @@ def _claim_statement(kind, claimed=_CLAIMED):
 
 _CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
                      for kind in (None, 'traits', 'inventories')}
-
-
-def _claim_and_set_aggregates_postgresql():
-    claimed = _claimed(guarded=True)
-    return _claim_statement(None, claimed).add_cte(
-        *aggregate.replace_when_claimed_postgresql(claimed))
-
-
-_CLAIM_AND_SET_AGGREGATES_POSTGRESQL = _claim_and_set_aggregates_postgresql()
 
 
 def _claimed_postgresql(conn, row, uuid, generation, conflict_message):
@@ -185,8 +157,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     {resource class id: None} of its inventories), read under the lock.
     With ``named`` too (aggregate uuids, for linked='aggregates') it has
     a third item: {uuid: id} of the named aggregates that exist.
-    (PostgreSQL offers neither 'aggregates' nor ``named``:
-    ``claim_and_set_aggregates`` writes aggregates in one statement.)
+    (PostgreSQL offers neither 'aggregates' nor ``named``: after its
+    claim, ``claim_and_set_aggregates`` writes them in one statement.)
     """
     if named is not None and not named:
         named = None
@@ -245,16 +217,14 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
                              conflict_message=None):
     """Claim the provider at ``uuid`` (``claim``) and make
     ``aggregate_uuids`` (canonical) exactly its aggregates, as the whole
-    of the transaction: on PostgreSQL in one statement (the provider's
-    row is then locked only while the database runs it), elsewhere a
-    claim and the changes it needs.  Answers the provider."""
+    of the transaction: on PostgreSQL the claim and one statement (so a
+    claim that fails costs no more than any other), elsewhere a claim
+    and the changes it needs.  Answers the provider."""
     if conn.dialect.name == 'postgresql':
-        row = sql.execute(conn, _CLAIM_AND_SET_AGGREGATES_POSTGRESQL, {
-            'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
-            'uuids': sql.array_literal(sorted(aggregate_uuids))},
-            last=True).first()
-        return _claimed_postgresql(conn, row, uuid, generation,
-                                   conflict_message)
+        provider = claim(conn, uuid, generation, conflict_message)
+        aggregate.replace_claimed_postgresql(conn, provider.id,
+                                             aggregate_uuids, last=True)
+        return provider
     if sql.sends_together(conn):
         # The aggregates not linked yet are created unless they exist and
         # added by uuid, in the round trip that commits: no need to look
@@ -271,10 +241,9 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
     return provider
 
 
-# PostgreSQL: the row lock of a write that changes a provider's
-# aggregates without claiming it is taken by writing a new version of
-# the row, unchanged, so that a claim of ``claim_and_set_aggregates``
-# waiting for it fails (``_claimed(guarded=True)``).
+# PostgreSQL: a write that changes a provider's aggregates without
+# claiming it takes the provider's row lock (writing the row unchanged),
+# as claims do: writers of a provider's aggregates run one at a time.
 _TOUCH_POSTGRESQL = (
     sa.update(RP).where(RP.c.uuid == sa.bindparam('rp_uuid'))
     .values(generation=RP.c.generation, updated_at=RP.c.updated_at)
