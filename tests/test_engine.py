@@ -361,15 +361,21 @@ def test_reads_send_no_commit_on_mysql(database, two_providers, monkeypatch):
 # -- several statements in one round trip (MariaDB/MySQL) ----------------
 
 def count_queries(monkeypatch):
-    """A list that grows by one for each query pymysql sends."""
+    """A list that grows by one for each query pymysql sends (by its
+    cursor or ``pymysql_reader``), but for its own COMMIT and ROLLBACK
+    (the connection's ``commit()`` and ``rollback()``)."""
     import pymysql.connections
+    from pymysql.constants import COMMAND
     sent = []
-    original = pymysql.connections.Connection.query
+    original = pymysql.connections.Connection._execute_command
 
-    def query(self, sql, *args, **kwargs):
-        sent.append(sql)
-        return original(self, sql, *args, **kwargs)
-    monkeypatch.setattr(pymysql.connections.Connection, 'query', query)
+    def execute_command(self, command, sql):
+        if command == COMMAND.COM_QUERY and sql not in ('COMMIT',
+                                                        'ROLLBACK'):
+            sent.append(sql)
+        return original(self, command, sql)
+    monkeypatch.setattr(pymysql.connections.Connection, '_execute_command',
+                        execute_command)
     return sent
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import exc as sa_exc
 
 from placement.db import engine as db_engine
 from placement.db import literals
+from placement.db import pymysql_reader
 
 DRIVERS = frozenset({('postgresql', 'psycopg2'), ('mysql', 'pymysql'),
                      ('mysql', 'mysqldb'), ('mariadb', 'pymysql'),
@@ -261,14 +262,18 @@ def _send(conn, plan, text, parameters, options):
         if shape is not None:
             text, parameters = shape(conn, cursor, text, parameters,
                                      options, plan.binds, False)
-        if dialect.driver == 'pymysql':
-            cursor.execute(literals.render(dbapi_conn, text, parameters))
+        if dialect.driver != 'pymysql':
+            answer = _executed(cursor, text, parameters)
         else:
-            cursor.execute(text, parameters)
-        rowcount = cursor.rowcount
-        lastrowid = cursor.lastrowid
+            rendered = literals.render(dbapi_conn, text, parameters)
+            if pymysql_reader.usable(dbapi_conn):
+                answer = pymysql_reader.query(dbapi_conn, rendered)
+            else:
+                answer = _executed(cursor, rendered)
+        rowcount = answer.rowcount
+        lastrowid = answer.lastrowid
         rows = []
-        description = cursor.description
+        description = answer.description
         if description is not None:
             if plan.row is None or len(plan.row._fields) != len(
                     description):
@@ -276,12 +281,12 @@ def _send(conn, plan, text, parameters, options):
             row_class, make = plan.row, tuple.__new__
             processors = plan.result_processors
             if processors is None:
-                rows = [make(row_class, row) for row in cursor.fetchall()]
+                rows = [make(row_class, row) for row in answer.rows]
             else:
                 rows = [make(row_class, [
                     value if process is None else process(value)
                     for process, value in zip(processors, row)])
-                    for row in cursor.fetchall()]
+                    for row in answer.rows]
         cursor.close()
     except dialect.loaded_dbapi.Error as error:
         invalidated = dialect.is_disconnect(error, dbapi_conn, cursor)
@@ -299,3 +304,16 @@ def _send(conn, plan, text, parameters, options):
     if plan.returns_key:
         return Rows([], rowcount, tuple(rows[0]) if rows else None)
     return Rows(rows, rowcount, (lastrowid,))
+
+
+def _executed(cursor, text, parameters=None):
+    """What the DBAPI ``cursor`` answers to ``text`` (the first result
+    of several statements), as ``pymysql_reader.query`` answers."""
+    if parameters is None:
+        cursor.execute(text)
+    else:
+        cursor.execute(text, parameters)
+    description = cursor.description
+    return pymysql_reader.Answer(
+        cursor.fetchall() if description is not None else None,
+        cursor.rowcount, cursor.lastrowid, description)
