@@ -15,12 +15,13 @@ mysqlclient), whose drivers take named ``%(name)s`` parameters; the
 types' own conversions of parameters and result columns are applied
 where SQLAlchemy would apply them.  An IN list is rendered for its
 length, and a list of rows for an INSERT becomes one multi-row INSERT
-(each up to MAX_ROWS).  Only statements used more than once get a plan
-(a statement built for one call is better served by SQLAlchemy's cache,
-which knows it by its structure), and statements with column defaults
-computed in Python, empty IN lists, or anything else the plan cannot
-render return None: the caller then uses SQLAlchemy (SQLite always
-does).
+(each up to MAX_ROWS).  On pymysql the parameters are written into the
+text (``literals``) and the answer is read by ``pymysql_reader``.  Only
+statements used more than once get a plan (a statement built for one
+call is better served by SQLAlchemy's cache, which knows it by its
+structure), and statements with column defaults computed in Python,
+empty IN lists, or anything else the plan cannot render return None:
+the caller then uses SQLAlchemy (SQLite always does).
 """
 
 import collections

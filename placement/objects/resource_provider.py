@@ -208,8 +208,8 @@ def linked_string(kind, provider_id, names_only=False, ids_only=False):
 
 # Reads and claims for a provider's traits, aggregates and inventories
 # ask only for the columns they use: every column of a result costs the
-# drivers (pymysql above all) a description to decode, and the server
-# one to send.  Claims read the provider's id and generation.
+# server a description to send and the driver one to read.  Claims read
+# the provider's id and generation.
 BRIEF = sa.select(RP.c.id, RP.c.generation).where(
     RP.c.uuid == sa.bindparam('uuid'))
 # Reads of a provider's generation with what is linked to it: for traits
