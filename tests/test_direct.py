@@ -1,7 +1,8 @@
 """placement/db/direct.py on every backend: statements sent straight on
-the DBAPI cursor answer what SQLAlchemy's execution answers (rows, names,
-types, row counts, errors), and fall back to SQLAlchemy where they
-cannot be sent that way."""
+the DBAPI connection answer what SQLAlchemy's execution answers (rows,
+names, types, row counts, errors), and fall back to SQLAlchemy where they
+cannot be sent that way; on MariaDB/MySQL with answers read both by
+``pymysql_reader`` and by pymysql's cursor."""
 
 import gc
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from placement.db import direct
+from placement.db import pymysql_reader
 from placement.db import sql
 from placement.db import tables
 
@@ -23,6 +25,18 @@ BY_NAMES = sa.select(TRAITS.c.id, TRAITS.c.name).where(
 ADD = sa.insert(TRAITS)
 RENAME = sa.update(TRAITS).where(TRAITS.c.name == sa.bindparam('old')) \
     .values(name=sa.bindparam('new'), updated_at=sa.null())
+
+
+@pytest.fixture(autouse=True, params=['reader', 'cursor'])
+def pymysql_answers(request, monkeypatch, database):
+    """On MariaDB/MySQL every test runs twice: with answers read by
+    ``pymysql_reader``, and by pymysql's cursor (where a pymysql release
+    lacks what the reader uses)."""
+    if request.param == 'cursor':
+        if database.backend != 'mysql':
+            pytest.skip('answers are read two ways on MariaDB/MySQL only')
+        monkeypatch.setattr(pymysql_reader, 'usable', lambda conn: False)
+    return request.param
 
 
 def both_ways(database, statement, params=None, write=False):
