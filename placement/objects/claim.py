@@ -92,7 +92,8 @@ _CLAIMED = (
     .cte('claimed'))
 
 
-def _claim_statement(kind, claimed=_CLAIMED):
+def _claim_statement(kind):
+    claimed = _CLAIMED
     columns = [RP.c.id, RP.c.uuid, RP.c.generation,
                claimed.c.generation.label('claimed_generation'),
                claimed.c.updated_at.label('claimed_updated_at')]
