@@ -64,8 +64,7 @@ def with_cursor(conn, text):
 
 
 def with_reader(conn, text):
-    answer = pymysql_reader.query(conn, text)
-    return answer.rows, answer.rowcount, answer.lastrowid, answer.description
+    return pymysql_reader.query(conn, text)
 
 
 @pytest.mark.parametrize('text', [
@@ -103,7 +102,7 @@ def test_answers_as_pymysql_does(connection, text):
 
 def test_rows_keep_their_types(connection):
     rows = pymysql_reader.query(
-        connection, 'SELECT * FROM sample ORDER BY id').rows
+        connection, 'SELECT * FROM sample ORDER BY id')[0]
     first, second, third = rows
     assert first == (1, 2 ** 40, 'plain', 'x' * 300, b'\x00\xff\xfe',
                      datetime.datetime(2026, 11, 23, 1, 2, 3),
@@ -177,8 +176,8 @@ def test_a_made_up_connection_is_usable():
 
 def test_ok_packet():
     conn = FakeConnection(ok_packet(1, affected=3, status=0x4002))
-    answer = pymysql_reader.query(conn, 'UPDATE')
-    assert (answer.rows, answer.rowcount) == (None, 3)
+    rows, rowcount, _, _ = pymysql_reader.query(conn, 'UPDATE')
+    assert (rows, rowcount) == (None, 3)
     assert conn.server_status == 0x4002 and conn._next_seq_id == 2
 
 
@@ -212,6 +211,6 @@ def test_packets_of_16_mb_are_joined():
             struct.pack('<I', 2 ** 24 - 1)[:3] + bytes([4]) + first +
             packet(5, rest) + packet(6, b'\xfe\x00\x00\x02\x00'))
     conn = FakeConnection(data)
-    answer = pymysql_reader.query(conn, 'SELECT')
-    assert answer.rows == [(value,)]
+    rows = pymysql_reader.query(conn, 'SELECT')[0]
+    assert rows == [(value,)]
     assert conn._next_seq_id == 7

@@ -271,10 +271,8 @@ def _send(conn, plan, text, parameters, options):
                 answer = pymysql_reader.query(dbapi_conn, rendered)
             else:
                 answer = _executed(cursor, rendered)
-        rowcount = answer.rowcount
-        lastrowid = answer.lastrowid
+        answered, rowcount, lastrowid, description = answer
         rows = []
-        description = answer.description
         if description is not None:
             if plan.row is None or len(plan.row._fields) != len(
                     description):
@@ -282,12 +280,12 @@ def _send(conn, plan, text, parameters, options):
             row_class, make = plan.row, tuple.__new__
             processors = plan.result_processors
             if processors is None:
-                rows = [make(row_class, row) for row in answer.rows]
+                rows = [make(row_class, row) for row in answered]
             else:
                 rows = [make(row_class, [
                     value if process is None else process(value)
                     for process, value in zip(processors, row)])
-                    for row in answer.rows]
+                    for row in answered]
         cursor.close()
     except dialect.loaded_dbapi.Error as error:
         invalidated = dialect.is_disconnect(error, dbapi_conn, cursor)
@@ -309,12 +307,12 @@ def _send(conn, plan, text, parameters, options):
 
 def _executed(cursor, text, parameters=None):
     """What the DBAPI ``cursor`` answers to ``text`` (the first result
-    of several statements), as ``pymysql_reader.query`` answers."""
+    of several statements), as ``pymysql_reader.query`` answers: (rows,
+    rowcount, last inserted id, description)."""
     if parameters is None:
         cursor.execute(text)
     else:
         cursor.execute(text, parameters)
     description = cursor.description
-    return pymysql_reader.Answer(
-        cursor.fetchall() if description is not None else None,
-        cursor.rowcount, cursor.lastrowid, description)
+    return (cursor.fetchall() if description is not None else None,
+            cursor.rowcount, cursor.lastrowid, description)

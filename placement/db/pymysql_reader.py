@@ -56,25 +56,13 @@ def usable(dbapi_conn):
 _USABLE = {}
 
 
-class Answer:
-    """The first result of a query: its rows (tuples), rowcount, last
-    inserted id and DBAPI description (None without a result set), as a
-    pymysql cursor would hold them after ``execute``."""
-
-    __slots__ = ('rows', 'rowcount', 'lastrowid', 'description')
-
-    def __init__(self, rows, rowcount, lastrowid, description):
-        self.rows = rows
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-        self.description = description
-
-
 def query(conn, text):
     """Send the statement(s) ``text`` on the pymysql connection ``conn``
-    and read every result; answer the first one (``Answer``).  Raises
-    pymysql's errors, as its cursor would (an error in a later statement
-    included)."""
+    and read every result; answer the first one as (rows, rowcount, last
+    inserted id, DBAPI description), which a pymysql cursor would hold
+    after ``execute`` (rows and description None without a result set).
+    Raises pymysql's errors, as its cursor would (an error in a later
+    statement included)."""
     conn._execute_command(COMMAND.COM_QUERY, text)
     if conn._current_timeout != conn._read_timeout:
         conn._sock.settimeout(conn._read_timeout)
@@ -87,7 +75,7 @@ def query(conn, text):
     finally:
         conn._next_seq_id = packets.sequence
         conn._result = None
-    return Answer(*first[:4])
+    return first[:4]
 
 
 class _Packets:
