@@ -5,7 +5,10 @@ Runs in the project's venv (it imports ``placement``): builds the
 application on a fresh database, calls it directly with WSGI environs
 (no HTTP, no gunicorn, no client), and prints microseconds of wall and
 CPU per request for each case; ``--profile`` adds a cProfile listing.
-This is the tool for finding per-request overhead; ``bench.py``
+With a local PostgreSQL or MariaDB it also reports the database
+server's CPU per request (every process of the server, so run it on an
+otherwise idle server).  This is the tool for finding per-request
+overhead; ``bench.py``
 measures the service as users see it.
 
     .venv/bin/python benchmarks/wsgi_profile.py --db postgresql \\
@@ -73,6 +76,32 @@ def environ(method, path, body=None):
         env['CONTENT_TYPE'] = 'application/json'
         env['CONTENT_LENGTH'] = str(len(data))
     return env
+
+
+_SERVER_COMMANDS = {'postgresql': ('postgres',),
+                    'mysql': ('mariadbd', 'mysqld')}
+
+
+def server_cpu(backend):
+    """Seconds of CPU the local database server's processes have used
+    (None for SQLite, which runs inside this process)."""
+    names = _SERVER_COMMANDS.get(backend)
+    if not names:
+        return None
+    ticks = 0
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        command, fields = stat[stat.index('(') + 1:stat.rindex(')')], \
+            stat[stat.rindex(')') + 2:].split()
+        if command in names:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf('SC_CLK_TCK')
 
 
 def call(app, method, path, body=None):
@@ -277,8 +306,9 @@ def main(argv=None):
             if args.profile:
                 # CPU time, so waiting for the database does not count.
                 profiler = cProfile.Profile(time.process_time)
-            best_wall = best_cpu = None
+            best_wall = best_cpu = best_db = None
             for _ in range(args.repeat):
+                db_cpu = server_cpu(args.db)
                 wall, cpu = time.perf_counter(), time.process_time()
                 if profiler:
                     profiler.enable()
@@ -290,8 +320,13 @@ def main(argv=None):
                 cpu = (time.process_time() - cpu) / args.requests
                 best_wall = min(wall, best_wall or wall)
                 best_cpu = min(cpu, best_cpu or cpu)
-            print('%-12s %8.0f us wall  %8.0f us cpu  per request%s'
+                if db_cpu is not None:
+                    db_cpu = (server_cpu(args.db) - db_cpu) / args.requests
+                    best_db = min(db_cpu, best_db or db_cpu)
+            print('%-12s %8.0f us wall  %8.0f us cpu%s  per request%s'
                   % (name, best_wall * 1e6, best_cpu * 1e6,
+                     '' if best_db is None else
+                     '  %6.0f us database cpu' % (best_db * 1e6),
                      '  (profiled)' if profiler else ''))
             if profiler:
                 out = io.StringIO()

@@ -12,6 +12,7 @@ from placement import app as app_mod
 from placement.db import sync
 from placement.db import tables
 from placement.objects import aggregate
+from placement.objects import claim
 from placement.objects import resource_provider as rp
 from tests import databases
 from tests.conftest import make_conf
@@ -120,3 +121,43 @@ def test_an_id_with_no_aggregate_is_left_out(database):
             resource_provider_id=provider.id, aggregate_id=999999))
     database.write(dangling)
     assert aggregates_of(database, provider) == [agg]
+
+
+def test_postgresql_writes_name_remembered_aggregates_by_id(database,
+                                                            backend):
+    if backend != 'postgresql':
+        pytest.skip('only PostgreSQL writes aggregates by id')
+    provider = database.write(rp.create, new_uuid(), 'rp')
+    first, second, third, fourth = sorted(new_uuid() for _ in range(4))
+
+    def replace(uuids, generation):
+        return database.write(lambda conn: claim.claim_and_set_aggregates(
+            conn, provider.uuid, generation, uuids))
+    replace([first, second, third], 0)
+    assert aggregates_of(database, provider) == [first, second, third]
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        # (Sent as a prepared statement: known by its parameters.)
+        if isinstance(parameters, dict) and {'ids', 'uuids'} <= set(
+                parameters):
+            sent.append(parameters)
+    # One remembered aggregate stays, one goes, one new and one another
+    # process created (never read here) come.
+    other_provider = database.write(rp.create, new_uuid(), 'other')
+    database.write(lambda conn: other_provider.set_aggregates(
+        conn, [fourth], increment_generation=True))
+    sa.event.listen(database.read_engine, 'after_cursor_execute', record)
+    new = new_uuid()
+    replace([second, fourth, new], 1)
+    assert len(sent) == 1
+    remembered = aggregate._remembered[database.read_engine].id_of
+    assert sent[0]['ids'] == '{%d}' % remembered[second]
+    assert sent[0]['uuids'] == '{%s}' % ','.join(
+        '"%s"' % u for u in sorted([fourth, new]))
+    assert aggregates_of(database, provider) == sorted([second, fourth, new])
+    # The other provider's aggregate is the same row, not a new one.
+    assert aggregates_of(database, other_provider) == [fourth]
+    with database.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(
+            tables.placement_aggregates)).scalar() == 5

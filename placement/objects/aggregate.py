@@ -8,7 +8,9 @@ its id names the same uuid for the life of the database, and ids are
 not reused.  So each process remembers, per database engine, the uuid
 of every aggregate id it has read (``uuids_of``), and reads of a
 provider's aggregates ask the database for ids only, without the join
-to the aggregates table (which costs MariaDB about 2 us per aggregate).
+to the aggregates table (which costs MariaDB about 2 us per aggregate);
+on PostgreSQL, writes name the aggregates it remembers by id, so the
+database looks up only the uuids it has not read (``remembered_ids``).
 This holds as long as the database is not replaced under a running
 service (restoring an older dump, say): restart the service after such
 surgery.
@@ -90,12 +92,29 @@ def _add_by_uuid(count):
 
 _UUIDS_BY_ID = sa.select(AGG.c.id, AGG.c.uuid).where(
     AGG.c.id.in_(sa.bindparam('ids', expanding=True)))
-# engine -> {id: uuid} of the aggregates this process has read through
-# it; replaced by an empty one when it would outgrow ``REMEMBERED``
+# engine -> _Memory of the aggregates this process has read through it;
+# replaced by an empty one when it would outgrow ``REMEMBERED``
 # (replaced, not emptied: a reader holding it still finds its ids).
 _remembered = weakref.WeakKeyDictionary()
 _remembered_lock = threading.Lock()
 REMEMBERED = 100000
+
+
+class _Memory:
+    """The aggregates read through one engine, both ways: ``uuid_of``
+    {id: uuid} and ``id_of`` {uuid: id}."""
+
+    __slots__ = ('uuid_of', 'id_of')
+
+    def __init__(self):
+        self.uuid_of = {}
+        self.id_of = {}
+
+    def __len__(self):
+        return len(self.uuid_of)
+
+
+_NOTHING_REMEMBERED = _Memory()
 
 
 def uuids_of(conn, ids):
@@ -104,7 +123,7 @@ def uuids_of(conn, ids):
     process has not seen yet.  Only for reads: the rows a read sees are
     committed (on SQLite the id of a row whose creation was rolled back
     is given again)."""
-    known = _remembered.get(conn.engine, {})
+    known = _remembered.get(conn.engine, _NOTHING_REMEMBERED).uuid_of
     missing = [agg_id for agg_id in ids if agg_id not in known]
     if not missing:
         return [known[agg_id] for agg_id in ids]
@@ -113,11 +132,27 @@ def uuids_of(conn, ids):
     with _remembered_lock:
         current = _remembered.get(conn.engine)
         if current is None or len(current) + len(found) > REMEMBERED:
-            current = _remembered[conn.engine] = {}
-        current.update(found)
+            current = _remembered[conn.engine] = _Memory()
+        current.uuid_of.update(found)
+        current.id_of.update((agg_uuid, agg_id)
+                             for agg_id, agg_uuid in found.items())
     return [agg_uuid for agg_uuid in
             (found.get(agg_id) or known.get(agg_id) for agg_id in ids)
             if agg_uuid is not None]
+
+
+def remembered_ids(conn, uuids):
+    """({uuid: id} of the aggregates among ``uuids`` this process has
+    read, [the others])."""
+    known = _remembered.get(conn.engine, _NOTHING_REMEMBERED).id_of
+    ids, others = {}, []
+    for agg_uuid in uuids:
+        agg_id = known.get(agg_uuid)
+        if agg_id is None:
+            others.append(agg_uuid)
+        else:
+            ids[agg_uuid] = agg_id
+    return ids, others
 
 
 def ids_by_uuid(conn, uuids):
@@ -218,13 +253,14 @@ def _create_and_add(conn, provider_id, existing, uuids, last):
 
 
 def _replace_postgresql():
-    """PostgreSQL: one statement making the aggregates ``uuids``
-    (parameter: an array literal of canonical uuids, sorted) exactly
-    those of the provider ``provider_id``, which the transaction has
-    claimed (so it holds the provider's row lock, and the statement's
-    snapshot, taken after the lock, sees what every earlier writer of the
-    provider's aggregates committed).  Aggregates never seen before are
-    created."""
+    """PostgreSQL: one statement making the aggregates ``ids`` (parameter:
+    an array literal of ids) and ``uuids`` (an array literal of canonical
+    uuids, sorted) exactly those of the provider ``provider_id``, which
+    the transaction has claimed (so it holds the provider's row lock, and
+    the statement's snapshot, taken after the lock, sees what every
+    earlier writer of the provider's aggregates committed).  Aggregates
+    never seen before are created; only links the provider lacks are
+    inserted."""
     now = sa.bindparam('now', type_=sa.DateTime)
     provider_id = sa.bindparam('provider_id', type_=sa.Integer)
     named = sa.cast(sa.bindparam('uuids'), postgresql.ARRAY(sa.String))
@@ -242,13 +278,18 @@ def _replace_postgresql():
         sa.select(asked.c.uuid, now)
         .where(asked.c.uuid.not_in(sa.select(known.c.uuid)))
         .order_by(asked.c.uuid))
-    wanted = sa.union_all(sa.select(known.c.id),
-                          sa.select(created.c.id)).cte('wanted')
+    wanted = sa.union_all(
+        sa.select(sa.func.unnest(sa.cast(
+            sa.bindparam('ids'), postgresql.ARRAY(sa.Integer))).label('id')),
+        sa.select(known.c.id), sa.select(created.c.id)).cte('wanted')
+    linked = sa.select(RPA.c.aggregate_id).where(
+        RPA.c.resource_provider_id == provider_id)
     removed = sa.delete(RPA).where(
         RPA.c.resource_provider_id == provider_id,
         RPA.c.aggregate_id.not_in(sa.select(wanted.c.id))).cte('removed')
     return postgresql.insert(RPA).from_select(
         _LINK_COLUMNS, sa.select(provider_id, wanted.c.id, now)
+        .where(wanted.c.id.not_in(linked))
     ).on_conflict_do_nothing().add_cte(removed)
 
 
@@ -258,7 +299,11 @@ _REPLACE_POSTGRESQL = _replace_postgresql()
 def replace_claimed_postgresql(conn, provider_id, uuids, last=False):
     """PostgreSQL: make ``uuids`` (canonical) exactly the aggregates of
     the provider ``provider_id``, claimed in this transaction, in one
-    statement (``last``: the transaction's last, ``sql.execute``)."""
+    statement (``last``: the transaction's last, ``sql.execute``).  The
+    aggregates this process has read are named by id, so the database
+    looks up only the uuids of the others."""
+    ids, others = remembered_ids(conn, uuids)
     sql.execute(conn, _REPLACE_POSTGRESQL, {
         'provider_id': provider_id, 'now': sql.utcnow(),
-        'uuids': sql.array_literal(sorted(uuids))}, last=last)
+        'ids': '{%s}' % ','.join(map(str, sorted(ids.values()))),
+        'uuids': sql.array_literal(sorted(others))}, last=last)
