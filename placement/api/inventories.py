@@ -14,8 +14,9 @@ from placement.api import auth
 from placement.api import jsonio
 from placement.microversion import Versioned
 from placement.microversion import since
-from placement.objects import inventory as inv_obj
 from placement.objects import claim
+from placement.objects import first_inventory
+from placement.objects import inventory as inv_obj
 from placement.objects import resource_provider as rp_obj
 from placement.schemas import inventory as schema
 
@@ -90,7 +91,15 @@ class Inventories(api.Resource):
         wanted = [inv_obj.Inventory.from_request(name, fields)
                   for name, fields in data['inventories'].items()]
 
+        first = self._first(req, uuid, data, wanted)
+
         def _replace(conn):
+            if first and first_inventory.applies(conn):
+                ids = first_inventory.class_ids(conn, wanted)
+                if ids is not None:
+                    return first_inventory.write(
+                        conn, uuid, wanted, ids,
+                        'resource provider generation conflict')
             provider, current = _claim(
                 conn, uuid, data['resource_provider_generation'],
                 linked='inventories')
@@ -109,6 +118,21 @@ class Inventories(api.Resource):
                                   errors.INVENTORY_INUSE)
         jsonio.write(req, resp, render_all(inventories, provider),
                      modified=jsonio.last_modified(*inventories))
+
+    @staticmethod
+    def _first(req, uuid, data, wanted):
+        """True for a provider's first inventory (generation 0) that
+        passes the checks a claim would be followed by, so that
+        ``first_inventory`` may write it: any other is written the usual
+        way, which answers its problems in OpenStack Placement's order."""
+        if data['resource_provider_generation'] != 0 or not wanted or \
+                rp_obj.normalize_uuid(uuid) is None:
+            return False
+        try:
+            _check_capacity(req, uuid, wanted, 'update')
+        except errors.HTTPError:
+            return False
+        return True
 
     @auth.authorize('placement:resource_providers:inventories:create')
     def on_post(self, req, resp, uuid):

@@ -164,8 +164,12 @@ def ended_transaction(conn):
 
 
 def nothing_done_yet(conn):
-    """True when no statement has run yet in ``conn``'s MariaDB/MySQL
-    transaction, so that ending it early cannot end work of its own."""
+    """True when no statement has run yet in ``conn``'s write transaction
+    (PostgreSQL, MariaDB/MySQL), so that ending it early cannot end work
+    of its own (and, on PostgreSQL, a statement sent as the last is sent
+    alone and answers its rows)."""
+    if conn.dialect.name == 'postgresql':
+        return conn.info.get(_TX) == _PENDING
     return _over(conn.connection.dbapi_connection)
 
 

@@ -61,6 +61,9 @@ def _claim_reads():
 
 
 _CLAIM_READS = _claim_reads()
+# MariaDB/MySQL: the claim's locking read of the provider's id and
+# generation.
+LOCKING_READ = _CLAIM_READS[True, None, False]
 
 
 def _storable(generation):
@@ -84,7 +87,7 @@ def _parse_linked(text):
 # latest row version) and a read of the provider that tells "no such
 # provider" (no row) from "another generation" (no claimed row), with,
 # when asked, what is linked to it.
-_CLAIMED = (
+CLAIMED_POSTGRESQL = (
     sa.update(RP).where(RP.c.uuid == sa.bindparam('rp_uuid'),
                         RP.c.generation == sa.bindparam('expected'))
     .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
@@ -92,8 +95,11 @@ _CLAIMED = (
     .cte('claimed'))
 
 
-def _claim_statement(kind):
-    claimed = _CLAIMED
+def claim_statement_postgresql(kind=None):
+    """The PostgreSQL claim statement (CTE ``CLAIMED_POSTGRESQL``), with
+    what ``kind`` links to the provider when given; its answer is for
+    ``claimed_postgresql``."""
+    claimed = CLAIMED_POSTGRESQL
     columns = [RP.c.id, RP.c.uuid, RP.c.generation,
                claimed.c.generation.label('claimed_generation'),
                claimed.c.updated_at.label('claimed_updated_at')]
@@ -104,11 +110,11 @@ def _claim_statement(kind):
             .where(RP.c.uuid == sa.bindparam('rp_uuid')))
 
 
-_CLAIM_POSTGRESQL = {kind: _claim_statement(kind)
+_CLAIM_POSTGRESQL = {kind: claim_statement_postgresql(kind)
                      for kind in (None, 'traits', 'inventories')}
 
 
-def _claimed_postgresql(conn, row, uuid, generation, conflict_message):
+def claimed_postgresql(conn, row, uuid, generation, conflict_message):
     """The provider ``uuid`` a PostgreSQL claim statement answered ``row``
     for; raises ResourceProviderNotFound or ConcurrentUpdateDetected."""
     if row is None or (row.claimed_generation is None
@@ -128,7 +134,7 @@ def _claimed_postgresql(conn, row, uuid, generation, conflict_message):
 
 
 # MariaDB/MySQL: the claim's increment, sent with its locking read.
-_INCREMENT_BY_UUID = (
+INCREMENT_BY_UUID = (
     sa.update(RP)
     .where(RP.c.uuid == sa.bindparam('then_uuid'),
            RP.c.generation == sa.bindparam('then_expected'))
@@ -170,8 +176,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         params = {'rp_uuid': uuid, 'expected': generation,
                   'now': sql.utcnow()}
         row = sql.execute(conn, _CLAIM_POSTGRESQL[linked], params).first()
-        provider = _claimed_postgresql(conn, row, uuid, generation,
-                                       conflict_message)
+        provider = claimed_postgresql(conn, row, uuid, generation,
+                                      conflict_message)
     else:
         # MariaDB/MySQL lock the provider's row in this read; SQLite's
         # write transaction already holds the database.
@@ -186,10 +192,10 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
             # The increment goes in the same round trip; it changes
             # nothing when the read shows another generation.
             ending = db_engine.nothing_done_yet(conn)
-            then = ((_INCREMENT_BY_UUID, _END_UNLESS_INCREMENTED) if ending
-                    else _INCREMENT_BY_UUID, {'then_uuid': uuid,
-                                              'then_expected': generation,
-                                              'then_now': now})
+            then = ((INCREMENT_BY_UUID, _END_UNLESS_INCREMENTED) if ending
+                    else INCREMENT_BY_UUID, {'then_uuid': uuid,
+                                             'then_expected': generation,
+                                             'then_now': now})
         row = sql.execute(conn, statement, params, then=then).first()
         if ending and (row is None or row.generation != generation):
             db_engine.ended_transaction(conn)

@@ -72,6 +72,14 @@ _IDS_BY_NAMES = sa.select(RC.c.name, RC.c.id).where(
 _IDS_BY_NAMES_SHARED = _IDS_BY_NAMES.with_for_update(read=True)
 
 
+def standard_ids(conn, names):
+    """({name: id} of the standard classes among ``names``, [the other
+    names]), without a query: None when the ids of the standard classes
+    are not read yet (standard classes are never deleted, and their ids
+    are remembered once read)."""
+    return _STANDARD_IDS.split(conn, names, query=False)
+
+
 def ids_for_names(conn, names, for_share=False):
     """{name: id} for ``names``; raises ResourceClassNotFound for the
     first unknown one.  ``for_share`` holds a shared lock on the rows

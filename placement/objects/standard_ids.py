@@ -35,8 +35,11 @@ class StandardIds:
                 self._by_engine[engine] = ids
         return ids
 
-    def split(self, conn, names):
-        """({name: id} of the standard ``names`` known, [the other names])."""
+    def split(self, conn, names, query=True):
+        """({name: id} of the standard ``names`` known, [the other names]);
+        without ``query``, None when the ids are not read yet."""
+        if not query and conn.engine not in self._by_engine:
+            return None
         ids = self._ids(conn)
         known, rest = {}, []
         for name in names:
