@@ -6,7 +6,6 @@ from placement import errors
 from placement.api import jsonio
 from placement.objects import claim
 from placement.objects import resource_provider as rp_obj
-from placement.objects import standard_traits_write
 
 GENERATION_CHANGED = ("Resource provider's generation already changed. "
                       "Please update the generation and try again.")
@@ -49,14 +48,8 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids):
 
 def claim_and_set_traits(conn, uuid, names, generation):
     """Claim the provider ``uuid`` from the URL at ``generation`` and
-    replace its traits: in one round trip when they are all standard
-    (``standard_traits_write``), else ``claim.claim_and_set_traits``."""
+    replace its traits (``claim.claim_and_set_traits``)."""
     _check_uuid(uuid)
-    if standard_traits_write.applies(conn):
-        ids = standard_traits_write.trait_ids(conn, dict.fromkeys(names))
-        if ids is not None:
-            return standard_traits_write.write(conn, uuid, generation, ids,
-                                               GENERATION_CHANGED)
     return claim.claim_and_set_traits(conn, uuid, generation, names,
                                       GENERATION_CHANGED)
 

@@ -60,14 +60,6 @@ def _storable(name):
     return True
 
 
-def standard_ids(conn, names):
-    """({name: id} of the standard traits among ``names``, [the other
-    names]), without a query: None when the ids of the standard traits
-    are not read yet (standard traits are never deleted, and their ids
-    are remembered once read)."""
-    return _STANDARD_IDS.split(conn, names, query=False)
-
-
 def find_ids(conn, names, lock=False):
     """{name: id} of the traits among ``names`` that exist.
 
