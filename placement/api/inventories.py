@@ -5,7 +5,9 @@ Writes lock the provider row, compare the generation the client sent
 (PUT) and check capacity, then let ``placement.objects.inventory`` change
 the records and bump the generation, all in one transaction.  The
 checks run in OpenStack Placement's order, so a request with several
-problems gets the same answer.
+problems gets the same answer.  A provider's first inventory (PUT of
+the whole set at generation 0) that passes them is written by
+``placement.objects.first_inventory`` where the database allows.
 """
 
 from placement import api
