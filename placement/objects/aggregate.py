@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql
 
 from placement.db import sql
 from placement.db import tables
+from placement.objects import standard_ids
 
 AGG = tables.placement_aggregates
 RPA = tables.resource_provider_aggregates
@@ -144,15 +145,8 @@ def uuids_of(conn, ids):
 def remembered_ids(conn, uuids):
     """({uuid: id} of the aggregates among ``uuids`` this process has
     read, [the others])."""
-    known = _remembered.get(conn.engine, _NOTHING_REMEMBERED).id_of
-    ids, others = {}, []
-    for agg_uuid in uuids:
-        agg_id = known.get(agg_uuid)
-        if agg_id is None:
-            others.append(agg_uuid)
-        else:
-            ids[agg_uuid] = agg_id
-    return ids, others
+    return standard_ids.split_known(
+        _remembered.get(conn.engine, _NOTHING_REMEMBERED).id_of, uuids)
 
 
 def ids_by_uuid(conn, uuids):

@@ -21,13 +21,13 @@ from placement.db import engine as db_engine
 from placement.db import sql
 from placement.db import tables
 from placement.objects import claim
+from placement.objects import inventory as inv_obj
 from placement.objects import resource_class
 from placement.objects import resource_provider as rp
 
 INV = tables.inventories
 RP = tables.resource_providers
-_COLUMNS = ('resource_class_id', 'total', 'reserved', 'min_unit',
-            'max_unit', 'step_size', 'allocation_ratio')
+_COLUMNS = ('resource_class_id', *inv_obj.FIELDS)
 _INSERTED = ['resource_provider_id', *_COLUMNS, 'created_at']
 # MariaDB/MySQL: whether the claim sent before the insertions incremented
 # the generation.

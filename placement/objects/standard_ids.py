@@ -40,12 +40,18 @@ class StandardIds:
         without ``query``, None when the ids are not read yet."""
         if not query and conn.engine not in self._by_engine:
             return None
-        ids = self._ids(conn)
-        known, rest = {}, []
-        for name in names:
-            row_id = ids.get(name)
-            if row_id is None:
-                rest.append(name)
-            else:
-                known[name] = row_id
-        return known, rest
+        return split_known(self._ids(conn), names)
+
+
+def split_known(known, keys):
+    """({key: id} of the ``keys`` the mapping ``known`` has, [the other
+    keys, in their order]): what a process remembers of rows that never
+    change, and what it must still ask the database for."""
+    found, rest = {}, []
+    for key in keys:
+        row_id = known.get(key)
+        if row_id is None:
+            rest.append(key)
+        else:
+            found[key] = row_id
+    return found, rest
