@@ -3,6 +3,10 @@
     placement-manage [--config-file F] db sync
     placement-manage [--config-file F] db version
     placement-manage [--config-file F] db stamp REVISION
+
+``db sync`` also takes over a database that OpenStack Placement migrated,
+and ``db stamp`` with OpenStack Placement's newest revision hands one
+back (``placement.db.takeover``).
 """
 
 import argparse
@@ -11,6 +15,7 @@ import sys
 from placement import app as app_mod
 from placement import conf as conf_mod
 from placement.db import sync
+from placement.db import takeover
 
 
 def _db(conf):
@@ -19,7 +24,11 @@ def _db(conf):
 
 def db_sync(conf, args):
     db = _db(conf)
-    sync.upgrade(db)
+    try:
+        sync.upgrade(db)
+    except takeover.CannotMigrate as error:
+        print('ERROR: %s' % error, file=sys.stderr)
+        return 1
     sync.sync_standard(db)
     print('Database is at revision %s' % sync.current_revision(db))
     return 0
@@ -34,7 +43,14 @@ def db_stamp(conf, args):
     from alembic import command
     db = _db(conf)
     with db.engine.begin() as conn:
-        command.stamp(sync._alembic_config(conn), args.revision)
+        if args.revision in takeover.UPSTREAM:
+            try:
+                takeover.hand_back(conn, args.revision)
+            except takeover.CannotMigrate as error:
+                print('ERROR: %s' % error, file=sys.stderr)
+                return 1
+        else:
+            command.stamp(sync._alembic_config(conn), args.revision)
     return 0
 
 

@@ -13,6 +13,7 @@ from alembic import script
 from placement import conf as conf_mod
 from placement.db import engine as db_engine
 from placement.db import sync
+from placement.db import takeover
 
 SUCCESS, WARNING, FAILURE = 0, 1, 2
 
@@ -24,6 +25,14 @@ def check_schema(conf):
     except Exception as exc:  # any failure to reach the database
         return FAILURE, 'Cannot read the database: %s' % exc
     head = script.ScriptDirectory(sync._migrations_dir()).get_current_head()
+    reason = takeover.problem(
+        current, takeover.known_revisions(sync._migrations_dir()))
+    if reason is not None:
+        return FAILURE, reason
+    if current in takeover.COMPLETE:
+        return FAILURE, ('Schema is OpenStack Placement\'s revision %s: '
+                         'run "placement-manage db sync" to take it over.'
+                         % current)
     if current != head:
         return FAILURE, ('Schema is at %s, newest is %s: run '
                          '"placement-manage db sync".' % (current, head))

@@ -1,6 +1,7 @@
 """Schema migrations (through alembic) and the standard-data sync.
 
-``upgrade`` brings a database to the newest schema revision;
+``upgrade`` brings a database to the newest schema revision (taking
+over one that OpenStack Placement migrated: ``placement.db.takeover``);
 ``sync_standard`` writes the standard resource classes and traits that
 the installed os-resource-classes and os-traits define.
 """
@@ -11,6 +12,7 @@ from alembic import command
 from alembic import config as alembic_config
 from alembic import migration
 
+from placement.db import takeover
 from placement.objects import resource_class
 from placement.objects import trait
 
@@ -34,7 +36,10 @@ def _alembic_config(connection):
 
 
 def upgrade(db, revision='head'):
+    """Migrate to ``revision``; raises takeover.CannotMigrate when the
+    database's revision is not one to start from."""
     with db.engine.begin() as conn:
+        takeover.take_over(conn, _migrations_dir())
         command.upgrade(_alembic_config(conn), revision)
 
 
