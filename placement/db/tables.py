@@ -36,7 +36,6 @@ resource_providers = sa.Table(
     *_timestamps(),
     sa.UniqueConstraint('uuid', name='uniq_resource_providers0uuid'),
     sa.UniqueConstraint('name', name='uniq_resource_providers0name'),
-    sa.Index('resource_providers_name_idx', 'name'),
     sa.Index('resource_providers_root_provider_id_idx', 'root_provider_id'),
     sa.Index('resource_providers_parent_provider_id_idx',
              'parent_provider_id'),

@@ -22,7 +22,8 @@ Nothing else is rewritten: standard classes and traits keep their ids
 as they are.
 
 ``hand_back`` is the way back: it records OpenStack Placement's newest
-revision for a database at ``SAME_SCHEMA``, so that OpenStack
+revision for a database at a revision of this service whose tables
+OpenStack Placement serves (``SERVED_BY_UPSTREAM``), so that OpenStack
 Placement's own ``db sync`` starts from there again.
 """
 
@@ -36,6 +37,9 @@ UPSTREAM = ('b4ed3a175331', '611cd6dffd7b', 'b5c396305c25', '422ece571366',
 COMPLETE = frozenset(UPSTREAM[3:])
 # This service's revision whose tables and columns those have.
 SAME_SCHEMA = '0001'
+# This service's revisions whose tables OpenStack Placement's newest
+# revision serves.
+SERVED_BY_UPSTREAM = frozenset({'0001', '0002'})
 # Tables into which OpenStack Placement writes ids itself.
 _EXPLICIT_IDS = ('resource_classes',)
 
@@ -51,11 +55,12 @@ def problem(revision, known):
         return None
     if revision in UPSTREAM:
         return ('The database is at OpenStack Placement revision %s, older '
-                'than this service can take over. Upgrade it with OpenStack '
-                'Placement (Xena or later) to revision %s first: '
-                '"placement-manage db sync" of that release, which also '
-                'asks for its online data migrations when they are due. '
-                'Then run this command again.' % (revision, UPSTREAM[-1]))
+                'than this service can take over. First upgrade it to '
+                'revision %s with a release of OpenStack Placement that '
+                'has it ("placement-manage db sync" of that release, which '
+                'also asks for its online data migrations when they are '
+                'due), then run this command again.'
+                % (revision, UPSTREAM[-1]))
     return ('The database is at schema revision %s, which neither this '
             'service nor OpenStack Placement knows. Is the configured '
             'database the right one?' % revision)
@@ -98,13 +103,15 @@ def _move_sequence_past_ids(conn, table):
 def hand_back(conn, revision):
     """Record OpenStack Placement's ``revision`` (its newest, the only
     one with this service's indexes) for the database on ``conn``, which
-    must be at ``SAME_SCHEMA``; raises CannotMigrate."""
+    must be at a revision in ``SERVED_BY_UPSTREAM``; raises
+    CannotMigrate."""
     current = migration.MigrationContext.configure(
         conn).get_current_revision()
-    if revision != UPSTREAM[-1] or current != SAME_SCHEMA:
+    if revision != UPSTREAM[-1] or current not in SERVED_BY_UPSTREAM:
         raise CannotMigrate(
             'Only a database at revision %s can be handed back to '
             'OpenStack Placement, as its revision %s; this one is at %s.'
-            % (SAME_SCHEMA, UPSTREAM[-1], current))
+            % (' or '.join(sorted(SERVED_BY_UPSTREAM)), UPSTREAM[-1],
+               current))
     conn.execute(sa.text('UPDATE alembic_version SET version_num = :theirs'),
                  {'theirs': revision})
