@@ -3,6 +3,8 @@
     placement-manage [--config-file F] db sync
     placement-manage [--config-file F] db version
     placement-manage [--config-file F] db stamp REVISION
+    placement-manage [--config-file F] db online_data_migrations
+        [--max-count N]
 
 ``db sync`` also takes over a database that OpenStack Placement migrated,
 and ``db stamp`` with OpenStack Placement's newest revision hands one
@@ -16,6 +18,11 @@ from placement import app as app_mod
 from placement import conf as conf_mod
 from placement.db import sync
 from placement.db import takeover
+from placement.objects import data_migrations
+
+# Rows each online data migration repairs per transaction when no
+# --max-count is given.
+BATCH = 50
 
 
 def _db(conf):
@@ -54,6 +61,73 @@ def db_stamp(conf, args):
     return 0
 
 
+def db_online_data_migrations(conf, args):
+    """Run every online data migration (``placement.objects.
+    data_migrations``): in batches until nothing is left, or once with
+    at most ``--max-count`` rows.  Exits 0 when nothing is left, 1 when
+    a limited run repaired rows (more may be left), 2 when a migration
+    failed and nothing else could be done, 127 for a bad --max-count."""
+    limited = args.max_count is not None
+    if limited:
+        try:
+            limit = int(args.max_count)
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            print('Must supply a positive value for max_count')
+            return 127
+    else:
+        limit = BATCH
+        print('Running batches of %d until complete' % limit)
+    db = _db(conf)
+    totals = {}
+    while True:
+        done, failed = _migration_batch(db, conf, limit, totals)
+        if limited or not done:
+            break
+    _print_totals(totals)
+    if failed and not done:
+        return 2
+    return 1 if limited and done else 0
+
+
+def _migration_batch(db, conf, limit, totals):
+    """Run each migration on at most ``limit`` rows in all; answer (rows
+    repaired, whether a migration failed)."""
+    done = 0
+    failed = False
+    for migration in data_migrations.MIGRATIONS:
+        if done >= limit:
+            break
+        name = migration.__name__
+        try:
+            found, repaired = db.write(migration, limit - done, conf)
+        except Exception as error:
+            print('Error attempting to run %s: %s' % (name, error))
+            failed = True
+            continue
+        first_found, completed = totals.get(name, (found, 0))
+        totals[name] = (first_found, completed + repaired)
+        done += repaired
+    return done, failed
+
+
+def _print_totals(totals):
+    rows = [('Migration', 'Total Found', 'Completed')] + [
+        (name, str(found), str(completed))
+        for name, (found, completed) in totals.items()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    rule = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
+    lines = [rule]
+    for number, row in enumerate(rows):
+        lines.append('| ' + ' | '.join(
+            value.center(w) for value, w in zip(row, widths)) + ' |')
+        if number == 0:
+            lines.append(rule)
+    lines.append(rule)
+    print('\n'.join(lines))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog='placement-manage')
     parser.add_argument('--config-file', action='append', default=[])
@@ -68,6 +142,12 @@ def build_parser():
     stamp = actions.add_parser('stamp', help='record a schema revision')
     stamp.add_argument('revision')
     stamp.set_defaults(func=db_stamp)
+    online = actions.add_parser(
+        'online_data_migrations',
+        help='repair rows older OpenStack Placement releases left')
+    online.add_argument('--max-count', metavar='N',
+                        help='repair at most N rows, in one batch')
+    online.set_defaults(func=db_online_data_migrations)
     return parser
 
 
