@@ -99,6 +99,18 @@ def register_opts(conf):
         conf.register_opts(opts, group=group)
 
 
+def unparsed():
+    """A ConfigOpts with this service's options, before any file or
+    argument is read (for a command that adds options of its own)."""
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    # oslo.policy registers [oslo_policy] options itself; registering them
+    # here lets every entry point see the same values.
+    from oslo_policy import opts as policy_opts
+    policy_opts.set_defaults(conf)
+    return conf
+
+
 def load(args=None, config_files=None, project='placement'):
     """Return a fresh ConfigOpts for this service.
 
@@ -106,12 +118,7 @@ def load(args=None, config_files=None, project='placement'):
     ``config_files`` overrides the default search when given.  Environment
     variables ``OS_<SECTION>__<OPTION>`` take precedence over the files.
     """
-    conf = cfg.ConfigOpts()
-    register_opts(conf)
-    # oslo.policy registers [oslo_policy] options itself; registering them
-    # here lets every entry point see the same values.
-    from oslo_policy import opts as policy_opts
-    policy_opts.set_defaults(conf)
+    conf = unparsed()
     conf(args if args is not None else [], project=project,
          default_config_files=config_files, validate_default_values=True)
     if not conf.config_file:

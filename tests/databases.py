@@ -86,7 +86,7 @@ def write_config(path, url, extra=None):
     directory = os.path.dirname(os.path.abspath(path))
     policy_path = os.path.join(directory, 'policy.yaml')
     with open(policy_path, 'w') as f:
-        f.write('{}\n')
+        f.write('# No rule overridden.\n')
     sections = {
         'placement_database': {'connection': url},
         'api': {'auth_strategy': 'noauth2'},

@@ -3,9 +3,12 @@ older OpenStack Placement releases left (providers without a root,
 allocations without a consumer) are repaired in batches, and the exit
 code tells whether anything is left."""
 
+import json
+
 import sqlalchemy as sa
 
 from placement.cmd import manage
+from placement.cmd import status
 from placement.db import tables
 from tests import databases
 
@@ -73,6 +76,16 @@ def table(out):
             for name, found, completed in rows[1:]}
 
 
+def check(config_file, capsys):
+    """(exit code, {check: result code}) of placement-status upgrade
+    check."""
+    capsys.readouterr()
+    code = status.main(['--config-file', config_file, 'upgrade', 'check',
+                        '--json'])
+    return code, {c['check']: c['result'] for c in json.loads(
+        capsys.readouterr().out)['checks']}
+
+
 def run(config_file, *args):
     return manage.main(['--config-file', config_file, 'db',
                         'online_data_migrations', *args])
@@ -82,6 +95,9 @@ def test_online_data_migrations(database, database_url, tmp_path, capsys):
     config_file = databases.write_config(str(tmp_path / 'placement.conf'),
                                          database_url)
     top, middle, bottom, lone = left_behind(database)
+    assert check(config_file, capsys) == (2, {
+        'Database Schema': 0, 'Missing Root Provider IDs': 2,
+        'Incomplete Consumers': 1, 'Policy File JSON to YAML Migration': 0})
 
     # One row at most: the first provider (by id) gets its root.
     assert run(config_file, '--max-count', '1') == 1
@@ -101,6 +117,8 @@ def test_online_data_migrations(database, database_url, tmp_path, capsys):
                                lone: lone}
     assert consumers(database) == {CONSUMER: (NOBODY, NOBODY, 0),
                                    OTHER_CONSUMER: (NOBODY, NOBODY, 0)}
+
+    assert check(config_file, capsys)[0] == 0
 
     # Nothing is left.
     assert run(config_file, '--max-count', '10') == 0

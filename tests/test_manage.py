@@ -3,6 +3,7 @@
 ``placement-status upgrade check``, the migrated schema against
 placement/db/tables.py, and the standard data sync."""
 
+import json
 import os
 import subprocess
 import sys
@@ -101,16 +102,19 @@ def test_db_version(config_file, capsys):
 
 
 def test_status_upgrade_check(config_file, capsys):
-    code, out = call(status.main, config_file, 'upgrade', 'check',
+    code, out = call(status.main, config_file, 'upgrade', 'check', '--json',
                      capsys=capsys)
+    checks = {c['check']: c for c in json.loads(out)['checks']}
     assert code == 2, out
-    assert 'Result: Failure' in out
-    assert 'placement-manage db sync' in out
+    assert checks['Database Schema']['result'] == 2
+    assert 'placement-manage db sync' in checks['Database Schema']['details']
+    # Without tables, the data checks are not made.
+    assert checks['Missing Root Provider IDs']['result'] == 1
     call(manage.main, config_file, 'db', 'sync', capsys=capsys)
     code, out = call(status.main, config_file, 'upgrade', 'check',
                      capsys=capsys)
     assert code == 0, out
-    assert 'Result: Success' in out
+    assert out.count('Result: Success') == 4, out
 
 
 def test_status_unreachable_database(tmp_path, capsys):

@@ -1,65 +1,107 @@
-"""``placement-status upgrade check``: is this deployment ready to serve?
+"""``placement-status upgrade check [--json]``: is this deployment ready
+to serve?
 
-Checks that the database answers and that its schema is at the newest
-revision.  Exit codes follow the OpenStack upgrade-check convention:
-0 success, 1 warning, 2 failure.
+oslo.upgradecheck runs the checks and prints their results (a table, or
+JSON with ``--json``): that the database answers at this service's
+newest schema revision, then the checks OpenStack Placement makes --
+providers without a root provider (a failure) and allocations whose
+consumer has no record (a warning), both repaired by ``placement-manage
+db online_data_migrations``, and a JSON-formatted policy file.  Exit
+codes follow the OpenStack upgrade-check convention: 0 success, 1
+warning, 2 failure, 255 a check that could not run.
 """
 
-import argparse
 import sys
 
-from alembic import script
+from oslo_upgradecheck import common_checks
+from oslo_upgradecheck import upgradecheck
 
 from placement import conf as conf_mod
 from placement.db import engine as db_engine
 from placement.db import sync
 from placement.db import takeover
+from placement.objects import data_migrations
 
-SUCCESS, WARNING, FAILURE = 0, 1, 2
-
-
-def check_schema(conf):
-    db = db_engine.Database(conf_mod.database_url(conf), conf)
-    try:
-        current = sync.current_revision(db)
-    except Exception as exc:  # any failure to reach the database
-        return FAILURE, 'Cannot read the database: %s' % exc
-    head = script.ScriptDirectory(sync._migrations_dir()).get_current_head()
-    reason = takeover.problem(
-        current, takeover.known_revisions(sync._migrations_dir()))
-    if reason is not None:
-        return FAILURE, reason
-    if current in takeover.COMPLETE:
-        return FAILURE, ('Schema is OpenStack Placement\'s revision %s: '
-                         'run "placement-manage db sync" to take it over.'
-                         % current)
-    if current != head:
-        return FAILURE, ('Schema is at %s, newest is %s: run '
-                         '"placement-manage db sync".' % (current, head))
-    return SUCCESS, 'Schema is at the newest revision %s.' % head
+Code = upgradecheck.Code
+Result = upgradecheck.Result
+REPAIR = 'Run "placement-manage db online_data_migrations".'
 
 
-CHECKS = [('Database schema', check_schema)]
+class Checks(upgradecheck.UpgradeCommands):
+    def __init__(self, conf):
+        self.conf = conf
+        self.db = None
+        # Whether the schema check found the tables the data checks read.
+        self.tables_readable = False
+
+    def _database(self):
+        if self.db is None:
+            self.db = db_engine.Database(conf_mod.database_url(self.conf),
+                                         self.conf)
+        return self.db
+
+    def _check_schema(self):
+        try:
+            current = sync.current_revision(self._database())
+        except Exception as exc:  # any failure to reach the database
+            return Result(Code.FAILURE, 'Cannot read the database: %s' % exc)
+        known = takeover.known_revisions(sync._migrations_dir())
+        reason = takeover.problem(current, known)
+        if reason is not None:
+            return Result(Code.FAILURE, reason)
+        self.tables_readable = current is not None
+        if current in takeover.COMPLETE:
+            return Result(Code.FAILURE, (
+                'Schema is OpenStack Placement\'s revision %s: run '
+                '"placement-manage db sync" to take it over.' % current))
+        head = sync.head_revision()
+        if current != head:
+            return Result(Code.FAILURE, (
+                'Schema is at %s, newest is %s: run "placement-manage db '
+                'sync".' % (current, head)))
+        return Result(Code.SUCCESS)
+
+    def _count(self, count):
+        """``count(conn)``, or None when the tables cannot be read."""
+        if not self.tables_readable:
+            return None
+        return self._database().read(count)
+
+    def _check_root_provider_ids(self):
+        missing = self._count(data_migrations.missing_roots)
+        if missing is None:
+            return Result(Code.WARNING, 'Not checked: see Database Schema.')
+        if missing:
+            return Result(Code.FAILURE, (
+                '%d resource providers have no root provider id. %s'
+                % (missing, REPAIR)))
+        return Result(Code.SUCCESS)
+
+    def _check_incomplete_consumers(self):
+        missing = self._count(data_migrations.incomplete_consumers)
+        if missing is None:
+            return Result(Code.WARNING, 'Not checked: see Database Schema.')
+        if missing:
+            return Result(Code.WARNING, (
+                '%d consumers have allocations but no consumer record. %s'
+                % (missing, REPAIR)))
+        return Result(Code.SUCCESS)
+
+    def _check_policy_json(self):
+        return common_checks.check_policy_json(self, self.conf)
+
+    _upgrade_checks = (
+        ('Database Schema', _check_schema),
+        ('Missing Root Provider IDs', _check_root_provider_ids),
+        ('Incomplete Consumers', _check_incomplete_consumers),
+        ('Policy File JSON to YAML Migration', _check_policy_json),
+    )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='placement-status')
-    parser.add_argument('--config-file', action='append', default=[])
-    commands = parser.add_subparsers(dest='category', required=True)
-    upgrade = commands.add_parser('upgrade')
-    upgrade.add_subparsers(dest='action', required=True).add_parser('check')
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    oslo = []
-    for path in args.config_file:
-        oslo += ['--config-file', path]
-    conf = conf_mod.load(oslo)
-    worst = SUCCESS
-    for name, check in CHECKS:
-        code, detail = check(conf)
-        worst = max(worst, code)
-        print('Check: %s\n  Result: %s\n  Details: %s'
-              % (name, ('Success', 'Warning', 'Failure')[code], detail))
-    return worst
+    conf = conf_mod.unparsed()
+    return upgradecheck.main(conf, 'placement', Checks(conf),
+                             sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ import os
 from alembic import command
 from alembic import config as alembic_config
 from alembic import migration
+from alembic import script
 
 from placement.db import takeover
 from placement.objects import resource_class
@@ -41,6 +42,11 @@ def upgrade(db, revision='head'):
     with db.engine.begin() as conn:
         takeover.take_over(conn, _migrations_dir())
         command.upgrade(_alembic_config(conn), revision)
+
+
+def head_revision():
+    """The newest schema revision."""
+    return script.ScriptDirectory(_migrations_dir()).get_current_head()
 
 
 def current_revision(db):

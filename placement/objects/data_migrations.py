@@ -18,11 +18,16 @@ ALLOCATIONS = tables.allocations
 CONSUMERS = tables.consumers
 
 
+def missing_roots(conn):
+    """How many providers have no root provider recorded."""
+    return conn.execute(sa.select(sa.func.count()).where(
+        RP.c.root_provider_id.is_(None))).scalar()
+
+
 def set_root_provider_ids(conn, limit, conf):
     """Providers without a root: a provider with no parent is its own
     root, any other has its parent's."""
-    found = conn.execute(sa.select(sa.func.count()).where(
-        RP.c.root_provider_id.is_(None))).scalar()
+    found = missing_roots(conn)
     rows = conn.execute(
         sa.select(RP.c.id, RP.c.parent_provider_id)
         .where(RP.c.root_provider_id.is_(None))
@@ -46,17 +51,25 @@ def _root_of(conn, provider_id, parent_id):
     return provider_id
 
 
+# The consumer uuids of allocations that have no consumer row.
+_LACKING = (sa.select(ALLOCATIONS.c.consumer_id).distinct()
+            .select_from(ALLOCATIONS.outerjoin(
+                CONSUMERS, CONSUMERS.c.uuid == ALLOCATIONS.c.consumer_id))
+            .where(CONSUMERS.c.id.is_(None)))
+
+
+def incomplete_consumers(conn):
+    """How many consumers have allocations but no record."""
+    return conn.execute(sa.select(sa.func.count()).select_from(
+        _LACKING.subquery())).scalar()
+
+
 def create_incomplete_consumers(conn, limit, conf):
     """Allocations whose consumer has no row: the consumer is created,
     owned by the configured ``incomplete_consumer_project_id`` and
     ``incomplete_consumer_user_id``, as a write without owners would."""
-    lacking = (sa.select(ALLOCATIONS.c.consumer_id).distinct()
-               .select_from(ALLOCATIONS.outerjoin(
-                   CONSUMERS, CONSUMERS.c.uuid == ALLOCATIONS.c.consumer_id))
-               .where(CONSUMERS.c.id.is_(None)))
-    found = conn.execute(sa.select(sa.func.count()).select_from(
-        lacking.subquery())).scalar()
-    uuids = conn.execute(lacking.order_by(ALLOCATIONS.c.consumer_id)
+    found = incomplete_consumers(conn)
+    uuids = conn.execute(_LACKING.order_by(ALLOCATIONS.c.consumer_id)
                          .limit(limit)).scalars().all()
     for uuid in uuids:
         consumer_obj.create(conn, uuid,
