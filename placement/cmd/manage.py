@@ -14,6 +14,8 @@ back (``placement.db.takeover``).
 import argparse
 import sys
 
+import prettytable
+
 from placement import app as app_mod
 from placement import conf as conf_mod
 from placement.db import sync
@@ -113,19 +115,11 @@ def _migration_batch(db, conf, limit, totals):
 
 
 def _print_totals(totals):
-    rows = [('Migration', 'Total Found', 'Completed')] + [
-        (name, str(found), str(completed))
-        for name, (found, completed) in totals.items()]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    rule = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
-    lines = [rule]
-    for number, row in enumerate(rows):
-        lines.append('| ' + ' | '.join(
-            value.center(w) for value, w in zip(row, widths)) + ' |')
-        if number == 0:
-            lines.append(rule)
-    lines.append(rule)
-    print('\n'.join(lines))
+    table = prettytable.PrettyTable(['Migration', 'Total Found',
+                                     'Completed'])
+    for name, (found, completed) in totals.items():
+        table.add_row([name, found, completed])
+    print(table)
 
 
 def build_parser():
