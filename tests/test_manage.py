@@ -101,6 +101,20 @@ def test_db_version(config_file, capsys):
                 capsys=capsys) == (0, head_revision() + '\n')
 
 
+def test_db_stamp(config_file, capsys):
+    call(manage.main, config_file, 'db', 'sync', capsys=capsys)
+    assert call(manage.main, config_file, 'db', 'stamp', '0001',
+                capsys=capsys)[0] == 0
+    assert call(manage.main, config_file, 'db', 'version',
+                capsys=capsys) == (0, '0001\n')
+    assert manage.main(['--config-file', config_file, 'db', 'stamp',
+                        'nonsense']) == 1
+    assert "Can't locate revision identified by 'nonsense'" in \
+        capsys.readouterr().err
+    assert call(manage.main, config_file, 'db', 'version',
+                capsys=capsys) == (0, '0001\n')
+
+
 def test_status_upgrade_check(config_file, capsys):
     code, out = call(status.main, config_file, 'upgrade', 'check', '--json',
                      capsys=capsys)

@@ -50,16 +50,17 @@ def db_version(conf, args):
 
 def db_stamp(conf, args):
     from alembic import command
+    from alembic import util as alembic_util
     db = _db(conf)
-    with db.engine.begin() as conn:
-        if args.revision in takeover.UPSTREAM:
-            try:
+    try:
+        with db.engine.begin() as conn:
+            if args.revision in takeover.UPSTREAM:
                 takeover.hand_back(conn, args.revision)
-            except takeover.CannotMigrate as error:
-                print('ERROR: %s' % error, file=sys.stderr)
-                return 1
-        else:
-            command.stamp(sync._alembic_config(conn), args.revision)
+            else:
+                command.stamp(sync._alembic_config(conn), args.revision)
+    except (takeover.CannotMigrate, alembic_util.CommandError) as error:
+        print('ERROR: %s' % error, file=sys.stderr)
+        return 1
     return 0
 
 
