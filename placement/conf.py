@@ -1,15 +1,18 @@
 """Configuration options and how they are loaded.
 
 The file format, section and option names are those of OpenStack
-Placement, read with oslo.config, so an existing ``placement.conf`` works
-unchanged and ``OS_<SECTION>__<OPTION>`` environment variables override
-file values.  Options this service has no use for are still registered
-where operators commonly set them, so that they are accepted silently.
+Placement, read with oslo.config (logging options with oslo.log's), so
+an existing ``placement.conf`` works unchanged and
+``OS_<SECTION>__<OPTION>`` environment variables override file values.
+Options this service has no use for are still registered where
+operators commonly set them, so that they are accepted silently.
 """
 
+import logging
 import os
 
 from oslo_config import cfg
+from oslo_log import log as oslo_log
 
 DEFAULT_DATA_DIR = os.path.join(
     os.environ.get('XDG_DATA_HOME') or os.path.expanduser('~/.local/share'),
@@ -17,8 +20,6 @@ DEFAULT_DATA_DIR = os.path.join(
 
 _OPTS = {
     None: [
-        cfg.BoolOpt('debug', default=False,
-                    help='Log at debug level and include tracebacks.'),
         cfg.StrOpt('state_path', default=DEFAULT_DATA_DIR,
                    help='Directory holding the default SQLite database.'),
     ],
@@ -104,6 +105,8 @@ def unparsed():
     argument is read (for a command that adds options of its own)."""
     conf = cfg.ConfigOpts()
     register_opts(conf)
+    # [DEFAULT] debug, log_file, log_dir, use_syslog, log_config_append...
+    oslo_log.register_options(conf)
     # oslo.policy registers [oslo_policy] options itself; registering them
     # here lets every entry point see the same values.
     from oslo_policy import opts as policy_opts
@@ -126,6 +129,16 @@ def load(args=None, config_files=None, project='placement'):
         # operator's file keeps OpenStack Placement's keystone default.
         conf.set_default('auth_strategy', 'noauth2', group='api')
     return conf
+
+
+def setup_logging(conf):
+    """Logging as the configuration says (oslo.log: to stderr unless
+    ``log_file``, ``log_dir``, ``use_syslog`` or ``log_config_append``
+    say otherwise); with ``debug``, the options in force are logged
+    (secret ones masked)."""
+    oslo_log.setup(conf, 'placement')
+    if conf.debug:
+        conf.log_opt_values(oslo_log.getLogger(__name__), logging.DEBUG)
 
 
 def database_url(conf):

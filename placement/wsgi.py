@@ -5,6 +5,7 @@
 Reads ``$OS_PLACEMENT_CONFIG_DIR/placement.conf`` when that variable is
 set (as OpenStack Placement's WSGI module does), else the usual
 oslo.config search path; ``OS_<SECTION>__<OPTION>`` variables override.
+Logging follows the configuration's oslo.log options (``log_file``...).
 """
 
 import os
@@ -22,7 +23,9 @@ def _config_files():
 
 
 def init_application():
-    return app_mod.wsgi_app(conf_mod.load([], config_files=_config_files()))
+    conf = conf_mod.load([], config_files=_config_files())
+    conf_mod.setup_logging(conf)
+    return app_mod.wsgi_app(conf)
 
 
 application = init_application()

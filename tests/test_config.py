@@ -175,3 +175,26 @@ def test_gunicorn_serves_the_wsgi_module(tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_logging_follows_oslo_log_options(tmp_path):
+    """The WSGI module sets logging up from the file: with debug and
+    log_file, the options in force go to that file, the database
+    password masked."""
+    log_file = tmp_path / 'placement.log'
+    (tmp_path / 'placement.conf').write_text(
+        '[DEFAULT]\ndebug = true\nlog_file = %s\n'
+        '[placement_database]\nconnection = sqlite:///%s?password=hidden\n'
+        'sync_on_startup = true\n[api]\nauth_strategy = noauth2\n'
+        % (log_file, tmp_path / 'p.sqlite'))
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    env['OS_PLACEMENT_CONFIG_DIR'] = str(tmp_path)
+    done = subprocess.run([sys.executable, '-c', 'import placement.wsgi'],
+                          env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    logged = log_file.read_text()
+    assert 'log_file' in logged and str(log_file) in logged
+    assert 'placement_database.connection' in logged
+    assert 'hidden' not in logged
+    assert 'hidden' not in done.stderr

@@ -8,7 +8,6 @@ start, so they exist by the time the first request is answered.
 """
 
 import argparse
-import logging
 import sys
 
 from gunicorn.app import base as gunicorn_base
@@ -58,9 +57,7 @@ def oslo_args(args):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     conf = conf_mod.load(oslo_args(args))
-    logging.basicConfig(
-        level=logging.DEBUG if conf.debug else logging.INFO,
-        format='%(asctime)s %(process)d %(levelname)s %(name)s %(message)s')
+    conf_mod.setup_logging(conf)
     db = app_mod.make_database(conf)
     application = app_mod.wsgi_app(conf, db)
     # Workers open their own connections after the fork.
