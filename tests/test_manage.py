@@ -14,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 from alembic import autogenerate
 from alembic import migration
-from alembic import script
 
 from placement.cmd import manage
 from placement.cmd import status
@@ -23,10 +22,6 @@ from placement.db import tables
 from tests import databases
 
 BIN = os.path.dirname(sys.executable)
-
-
-def head_revision():
-    return script.ScriptDirectory(sync._migrations_dir()).get_current_head()
 
 
 @pytest.fixture
@@ -80,10 +75,10 @@ def snapshot(url):
 
 def test_db_sync_twice_is_a_noop(database_url, config_file, capsys):
     first = call(manage.main, config_file, 'db', 'sync', capsys=capsys)
-    assert first == (0, 'Database is at revision %s\n' % head_revision())
+    assert first == (0, 'Database is at revision %s\n' % sync.head_revision())
     before = snapshot(database_url)
     shape, rows, revision = before
-    assert revision == head_revision()
+    assert revision == sync.head_revision()
     assert {t.name for t in tables.metadata.sorted_tables} <= set(shape)
     assert len(rows['traits']) == len(os_traits.get_traits())
     assert len(rows['resource_classes']) == len(
@@ -98,7 +93,7 @@ def test_db_version(config_file, capsys):
                 capsys=capsys) == (0, 'None\n')
     call(manage.main, config_file, 'db', 'sync', capsys=capsys)
     assert call(manage.main, config_file, 'db', 'version',
-                capsys=capsys) == (0, head_revision() + '\n')
+                capsys=capsys) == (0, sync.head_revision() + '\n')
 
 
 def test_db_stamp(config_file, capsys):
@@ -146,7 +141,8 @@ def test_console_scripts(config_file):
     synced = run('placement-manage', config_file, 'db', 'sync')
     assert synced.returncode == 0, synced.stderr
     version = run('placement-manage', config_file, 'db', 'version')
-    assert (version.returncode, version.stdout) == (0, head_revision() + '\n')
+    assert (version.returncode, version.stdout) == (
+        0, sync.head_revision() + '\n')
     checked = run('placement-status', config_file, 'upgrade', 'check')
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert 'Result: Success' in checked.stdout

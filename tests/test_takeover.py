@@ -13,7 +13,6 @@ import json
 import os_resource_classes
 import pytest
 import sqlalchemy as sa
-from alembic import script
 
 from placement import app as app_mod
 from placement.cmd import manage
@@ -44,10 +43,6 @@ def check(config_file, capsys):
     answer = json.loads(capsys.readouterr().out)
     return code, {c['check']: (c['result'], c['details'])
                   for c in answer['checks']}
-
-
-def head_revision():
-    return script.ScriptDirectory(sync._migrations_dir()).get_current_head()
 
 
 def revision(db):
@@ -135,15 +130,15 @@ def test_db_sync_takes_over(database_url, empty_database, config_file,
 
     assert manage.main(['--config-file', config_file, 'db', 'sync']) == 0
     assert capsys.readouterr().out == 'Database is at revision %s\n' % (
-        head_revision())
-    assert revision(db) == head_revision()
+        sync.head_revision())
+    assert revision(db) == sync.head_revision()
     assert check(config_file, capsys)[0] == 0
     indexes = {index['name'] for index in sa.inspect(db.engine).get_indexes(
         'resource_providers')}
     assert 'resource_providers_name_idx' not in indexes
     # A second sync changes nothing.
     assert manage.main(['--config-file', config_file, 'db', 'sync']) == 0
-    assert revision(db) == head_revision()
+    assert revision(db) == sync.head_revision()
 
     api = Client(database_url, db)
     assert api('GET', '/resource_providers/%s/usages' % PROVIDER) == (
@@ -222,7 +217,7 @@ def test_earlier_complete_revision_is_taken_over(empty_database,
     sync.upgrade(empty_database)
     set_revision(empty_database, takeover.UPSTREAM[3])
     assert manage.main(['--config-file', config_file, 'db', 'sync']) == 0
-    assert revision(empty_database) == head_revision()
+    assert revision(empty_database) == sync.head_revision()
 
 
 def test_unknown_revision_is_refused(empty_database, config_file, capsys):

@@ -61,31 +61,25 @@ class Checks(upgradecheck.UpgradeCommands):
                 'sync".' % (current, head)))
         return Result(Code.SUCCESS)
 
-    def _count(self, count):
-        """``count(conn)``, or None when the tables cannot be read."""
+    def _data_check(self, count, code, found):
+        """The check that ``count(conn)`` rows need repairing: ``code``
+        with ``found`` (formatted with the number) when some do."""
         if not self.tables_readable:
-            return None
-        return self._database().read(count)
+            return Result(Code.WARNING, 'Not checked: see Database Schema.')
+        missing = self._database().read(count)
+        if missing:
+            return Result(code, '%s %s' % (found % missing, REPAIR))
+        return Result(Code.SUCCESS)
 
     def _check_root_provider_ids(self):
-        missing = self._count(data_migrations.missing_roots)
-        if missing is None:
-            return Result(Code.WARNING, 'Not checked: see Database Schema.')
-        if missing:
-            return Result(Code.FAILURE, (
-                '%d resource providers have no root provider id. %s'
-                % (missing, REPAIR)))
-        return Result(Code.SUCCESS)
+        return self._data_check(
+            data_migrations.missing_roots, Code.FAILURE,
+            '%d resource providers have no root provider id.')
 
     def _check_incomplete_consumers(self):
-        missing = self._count(data_migrations.incomplete_consumers)
-        if missing is None:
-            return Result(Code.WARNING, 'Not checked: see Database Schema.')
-        if missing:
-            return Result(Code.WARNING, (
-                '%d consumers have allocations but no consumer record. %s'
-                % (missing, REPAIR)))
-        return Result(Code.SUCCESS)
+        return self._data_check(
+            data_migrations.incomplete_consumers, Code.WARNING,
+            '%d consumers have allocations but no consumer record.')
 
     def _check_policy_json(self):
         return common_checks.check_policy_json(self, self.conf)
