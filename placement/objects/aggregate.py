@@ -246,18 +246,23 @@ def _create_and_add(conn, provider_id, existing, uuids, last):
                 then=(_add_by_uuid(len(by_uuid)), params), last=last)
 
 
-def _replace_postgresql():
-    """PostgreSQL: one statement making the aggregates ``ids`` (parameter:
-    an array literal of ids) and ``uuids`` (an array literal of canonical
-    uuids, sorted) exactly those of the provider ``provider_id``, which
-    the transaction has claimed (so it holds the provider's row lock, and
-    the statement's snapshot, taken after the lock, sees what every
-    earlier writer of the provider's aggregates committed).  Aggregates
-    never seen before are created; only links the provider lacks are
-    inserted."""
+def replacing_postgresql(provider_id, claimed=None):
+    """PostgreSQL: the two writes (a DELETE as a CTE, an INSERT) that
+    make the aggregates ``ids`` (parameter: an array literal of ids) and
+    ``uuids`` (an array literal of canonical uuids, sorted) exactly those
+    of the provider ``provider_id`` (an expression), whose row the
+    statement's snapshot sees locked by this transaction: taken after
+    the lock, it sees what every earlier writer of the provider's
+    aggregates committed.  Aggregates never seen before are created;
+    only links the provider lacks are inserted.  With ``claimed`` (a
+    claim's CTE, in the same statement), nothing is created or inserted
+    unless it claimed a row."""
     now = sa.bindparam('now', type_=sa.DateTime)
-    provider_id = sa.bindparam('provider_id', type_=sa.Integer)
     named = sa.cast(sa.bindparam('uuids'), postgresql.ARRAY(sa.String))
+    if claimed is None:
+        only = sa.true()
+    else:
+        only = sa.exists(sa.select(claimed.c.id))
     # Joined, not filtered with '= ANY (array)': that compares every row
     # of placement_aggregates it reads with every uuid asked for (a
     # sequential scan on a generic plan, which grows with the table); a
@@ -270,7 +275,7 @@ def _replace_postgresql():
     # wait for each other instead of deadlocking.
     created = _created_postgresql(
         sa.select(asked.c.uuid, now)
-        .where(asked.c.uuid.not_in(sa.select(known.c.uuid)))
+        .where(asked.c.uuid.not_in(sa.select(known.c.uuid)), only)
         .order_by(asked.c.uuid))
     wanted = sa.union_all(
         sa.select(sa.func.unnest(sa.cast(
@@ -281,23 +286,20 @@ def _replace_postgresql():
     removed = sa.delete(RPA).where(
         RPA.c.resource_provider_id == provider_id,
         RPA.c.aggregate_id.not_in(sa.select(wanted.c.id))).cte('removed')
-    return postgresql.insert(RPA).from_select(
+    added = postgresql.insert(RPA).from_select(
         _LINK_COLUMNS, sa.select(provider_id, wanted.c.id, now)
-        .where(wanted.c.id.not_in(linked))
-    ).on_conflict_do_nothing().add_cte(removed)
+        .where(wanted.c.id.not_in(linked), only)
+    ).on_conflict_do_nothing()
+    return removed, added
 
 
-_REPLACE_POSTGRESQL = _replace_postgresql()
-
-
-def replace_claimed_postgresql(conn, provider_id, uuids, last=False):
-    """PostgreSQL: make ``uuids`` (canonical) exactly the aggregates of
-    the provider ``provider_id``, claimed in this transaction, in one
-    statement (``last``: the transaction's last, ``sql.execute``).  The
-    aggregates this process has read are named by id, so the database
-    looks up only the uuids of the others."""
+def replacing_parameters_postgresql(conn, uuids):
+    """The parameters ``ids``, ``uuids`` and ``now`` of the statements
+    ``replacing_postgresql`` builds, to make ``uuids`` (canonical) the
+    provider's aggregates.  The aggregates this process has read are
+    named by id, so the database looks up only the uuids of the others."""
     ids, others = remembered_ids(conn, uuids)
-    sql.execute(conn, _REPLACE_POSTGRESQL, {
-        'provider_id': provider_id, 'now': sql.utcnow(),
-        'ids': '{%s}' % ','.join(map(str, sorted(ids.values()))),
-        'uuids': sql.array_literal(sorted(others))}, last=last)
+    return {'now': sql.utcnow(),
+            'ids': '{%s}' % ','.join(map(str, sorted(ids.values()))),
+            'uuids': sql.array_literal(sorted(others))}
+

@@ -95,11 +95,30 @@ CLAIMED_POSTGRESQL = (
     .cte('claimed'))
 
 
-def claim_statement_postgresql(kind=None):
-    """The PostgreSQL claim statement (CTE ``CLAIMED_POSTGRESQL``), with
-    what ``kind`` links to the provider when given; its answer is for
+# ... and the same claim for a statement that goes on to read what
+# writers of the provider change, in the statement's snapshot: that
+# snapshot was taken before the claim waited for any concurrent writer
+# of the row, so the claim also fails when the row it would claim is no
+# longer the version the snapshot sees -- when a writer that leaves the
+# generation as it is (aggregates before 1.19) committed meanwhile.
+_SNAPSHOT_ROW = RP.alias('snapshot_row')
+CLAIMED_IN_SNAPSHOT_POSTGRESQL = (
+    sa.update(RP).where(
+        RP.c.uuid == sa.bindparam('rp_uuid'),
+        RP.c.generation == sa.bindparam('expected'),
+        sa.literal_column('resource_providers.ctid') == sa.select(
+            sa.literal_column('snapshot_row.ctid'))
+        .where(_SNAPSHOT_ROW.c.uuid == sa.bindparam('rp_uuid'))
+        .scalar_subquery())
+    .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
+    .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
+    .cte('claimed'))
+
+
+def claim_statement_postgresql(kind=None, claimed=CLAIMED_POSTGRESQL):
+    """The PostgreSQL claim statement (CTE ``claimed``), with what
+    ``kind`` links to the provider when given; its answer is for
     ``claimed_postgresql``."""
-    claimed = CLAIMED_POSTGRESQL
     columns = [RP.c.id, RP.c.uuid, RP.c.generation,
                claimed.c.generation.label('claimed_generation'),
                claimed.c.updated_at.label('claimed_updated_at')]
@@ -164,8 +183,9 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     {resource class id: None} of its inventories), read under the lock.
     With ``named`` too (aggregate uuids, for linked='aggregates') it has
     a third item: {uuid: id} of the named aggregates that exist.
-    (PostgreSQL offers neither 'aggregates' nor ``named``: after its
-    claim, ``claim_and_set_aggregates`` writes them in one statement.)
+    (PostgreSQL offers neither 'aggregates' nor ``named``: there
+    ``claim_and_set_aggregates`` claims and writes them in one
+    statement.)
     """
     if named is not None and not named:
         named = None
@@ -220,6 +240,22 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     return (provider, current) if linked else provider
 
 
+def _claim_and_replace_aggregates_postgresql():
+    """PostgreSQL: one statement claiming the provider and making the
+    aggregates its parameters name (``aggregate.replacing_postgresql``)
+    exactly the provider's, answering as ``claim_statement_postgresql``.
+    Nothing is written unless the claim succeeds."""
+    claimed = CLAIMED_IN_SNAPSHOT_POSTGRESQL
+    removed, added = aggregate.replacing_postgresql(
+        sa.select(claimed.c.id).scalar_subquery(), claimed)
+    return claim_statement_postgresql(claimed=claimed).add_cte(
+        removed, added.cte('added'))
+
+
+_CLAIM_AND_REPLACE_AGGREGATES_POSTGRESQL = (
+    _claim_and_replace_aggregates_postgresql())
+
+
 def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
                              conflict_message=None):
     """Claim the provider at ``uuid`` (``claim``) and make
@@ -228,10 +264,13 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids,
     claim that fails costs no more than any other), elsewhere a claim
     and the changes it needs.  Answers the provider."""
     if conn.dialect.name == 'postgresql':
-        provider = claim(conn, uuid, generation, conflict_message)
-        aggregate.replace_claimed_postgresql(conn, provider.id,
-                                             aggregate_uuids, last=True)
-        return provider
+        params = aggregate.replacing_parameters_postgresql(
+            conn, aggregate_uuids)
+        params.update(rp_uuid=uuid, expected=generation)
+        row = sql.execute(conn, _CLAIM_AND_REPLACE_AGGREGATES_POSTGRESQL,
+                          params, last=True).first()
+        return claimed_postgresql(conn, row, uuid, generation,
+                                  conflict_message)
     if sql.sends_together(conn):
         # The aggregates not linked yet are created unless they exist and
         # added by uuid, in the round trip that commits: no need to look
