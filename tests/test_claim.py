@@ -100,6 +100,20 @@ def write_while_held(database, hold, write, *args):
     return outcome[0]
 
 
+def unclaimed(provider, uuids):
+    """A write making ``uuids`` the provider's aggregates as before 1.19
+    (the generation kept), leaving its transaction open."""
+    def write(conn):
+        if conn.dialect.name == 'postgresql':
+            row = conn.execute(claim._TOUCH_POSTGRESQL,
+                               {'rp_uuid': provider.uuid}).first()
+            provider_id = row.id
+        else:
+            provider_id = rp.get_by_uuid(conn, provider.uuid, True).id
+        aggregate.replace(conn, provider_id, uuids)
+    return write
+
+
 def test_a_claim_waiting_for_an_unclaimed_aggregates_write(database):
     """A generation-checked aggregates write that waits for one before
     1.19 (which leaves the generation as it is) never loses what that one
@@ -112,16 +126,7 @@ def test_a_claim_waiting_for_an_unclaimed_aggregates_write(database):
     before, theirs, ours = new_uuid(), new_uuid(), new_uuid()
     database.write(claim.set_aggregates_unclaimed, provider.uuid, [before])
 
-    def unclaimed(conn):
-        if conn.dialect.name == 'postgresql':
-            row = conn.execute(claim._TOUCH_POSTGRESQL,
-                               {'rp_uuid': provider.uuid}).first()
-            provider_id = row.id
-        else:
-            provider_id = rp.get_by_uuid(conn, provider.uuid, True).id
-        aggregate.replace(conn, provider_id, [theirs])
-
-    outcome = write_while_held(database, unclaimed,
+    outcome = write_while_held(database, unclaimed(provider, [theirs]),
                                claim.claim_and_set_aggregates, provider.uuid,
                                0, [before, ours])
     if database.engine.dialect.name == 'postgresql':
@@ -242,6 +247,77 @@ def test_claim_and_set_traits(database):
     claimed, names = database.write(write, provider.uuid, 2, [])
     assert (claimed.generation, names) == (3, [])
     assert traits_of(database, provider) == []
+
+
+def test_claim_and_set_standard_traits(database):
+    """Writes naming only standard traits (on PostgreSQL one statement
+    that claims and writes) behave as any other."""
+    provider = create(database, 'standard')
+    write = claim.claim_and_set_traits
+    avx2, sse2, ssd = 'HW_CPU_X86_AVX2', 'HW_CPU_X86_SSE2', 'STORAGE_DISK_SSD'
+
+    claimed, names = database.write(write, provider.uuid, 0,
+                                    [sse2, avx2, sse2])
+    assert (claimed.generation, names) == (1, [avx2, sse2])
+    assert get(database, provider).generation == 1
+    assert traits_of(database, provider) == [avx2, sse2]
+    # The same set: nothing changes, not even the generation...
+    claimed, names = database.write(write, provider.uuid, 1, [avx2, sse2])
+    assert (claimed.generation, names) == (1, [avx2, sse2])
+    assert get(database, provider).generation == 1
+    # ... which is still checked.
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(write, provider.uuid, 0, [avx2, sse2])
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(write, provider.uuid, 2, [ssd])
+    with pytest.raises(errors.ResourceProviderNotFound):
+        database.write(write, new_uuid(), 0, [ssd])
+    assert traits_of(database, provider) == [avx2, sse2]
+
+    # One kept, one removed, one added; then a subset; then none.
+    claimed, names = database.write(write, provider.uuid, 1, [ssd, avx2])
+    assert (claimed.generation, names) == (2, [avx2, ssd])
+    assert traits_of(database, provider) == [avx2, ssd]
+    claimed, names = database.write(write, provider.uuid, 2, [ssd])
+    assert (claimed.generation, names) == (3, [ssd])
+    assert traits_of(database, provider) == [ssd]
+    claimed, names = database.write(write, provider.uuid, 3, [])
+    assert (claimed.generation, names) == (4, [])
+    assert traits_of(database, provider) == []
+    assert get(database, provider).generation == 4
+    # Nothing to remove, and nothing asked for.
+    claimed, names = database.write(write, provider.uuid, 4, [])
+    assert (claimed.generation, names) == (4, [])
+
+
+def test_racing_standard_traits_writes(database):
+    """A standard-traits write that waited for a concurrent write of the
+    provider fails, whether that one changed the generation or only the
+    provider's aggregates before 1.19; what the other wrote stays."""
+    provider = create(database, 'raced-standard')
+    avx2, ssd = 'HW_CPU_X86_AVX2', 'STORAGE_DISK_SSD'
+
+    def first(conn):
+        claimed, current = claim.claim(conn, provider.uuid, 0, None, 'traits')
+        claimed.set_traits(conn, set(trait.find_ids(conn, [avx2]).values()),
+                           set(current))
+
+    outcome = write_while_held(database, first, claim.claim_and_set_traits,
+                               provider.uuid, 0, [ssd])
+    assert isinstance(outcome, errors.ConcurrentUpdateDetected)
+    assert traits_of(database, provider) == [avx2]
+    assert get(database, provider).generation == 1
+
+    outcome = write_while_held(database, unclaimed(provider, [new_uuid()]),
+                               claim.claim_and_set_traits, provider.uuid, 1,
+                               [ssd])
+    if database.engine.dialect.name == 'postgresql':
+        # Its snapshot predates the other write.
+        assert isinstance(outcome, errors.ConcurrentUpdateDetected)
+        assert traits_of(database, provider) == [avx2]
+    else:
+        assert outcome[1] == [ssd]
+        assert traits_of(database, provider) == [ssd]
 
 
 def test_a_traits_write_waiting_for_a_trait_delete(database):

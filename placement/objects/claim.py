@@ -12,6 +12,7 @@ holds the database.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from placement import errors
 from placement.db import engine as db_engine
@@ -102,17 +103,22 @@ CLAIMED_POSTGRESQL = (
 # longer the version the snapshot sees -- when a writer that leaves the
 # generation as it is (aggregates before 1.19) committed meanwhile.
 _SNAPSHOT_ROW = RP.alias('snapshot_row')
-CLAIMED_IN_SNAPSHOT_POSTGRESQL = (
-    sa.update(RP).where(
-        RP.c.uuid == sa.bindparam('rp_uuid'),
-        RP.c.generation == sa.bindparam('expected'),
-        sa.literal_column('resource_providers.ctid') == sa.select(
-            sa.literal_column('snapshot_row.ctid'))
-        .where(_SNAPSHOT_ROW.c.uuid == sa.bindparam('rp_uuid'))
-        .scalar_subquery())
-    .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
-    .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
-    .cte('claimed'))
+
+
+def claimed_in_snapshot_postgresql(*conditions):
+    """That claim's CTE, claiming only where ``conditions`` hold too."""
+    return (
+        sa.update(RP).where(
+            RP.c.uuid == sa.bindparam('rp_uuid'),
+            RP.c.generation == sa.bindparam('expected'),
+            sa.literal_column('resource_providers.ctid') == sa.select(
+                sa.literal_column('snapshot_row.ctid'))
+            .where(_SNAPSHOT_ROW.c.uuid == sa.bindparam('rp_uuid'))
+            .scalar_subquery(), *conditions)
+        .values(generation=RP.c.generation + 1,
+                updated_at=sa.bindparam('now'))
+        .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
+        .cte('claimed'))
 
 
 def claim_statement_postgresql(kind=None, claimed=CLAIMED_POSTGRESQL):
@@ -245,7 +251,7 @@ def _claim_and_replace_aggregates_postgresql():
     aggregates its parameters name (``aggregate.replacing_postgresql``)
     exactly the provider's, answering as ``claim_statement_postgresql``.
     Nothing is written unless the claim succeeds."""
-    claimed = CLAIMED_IN_SNAPSHOT_POSTGRESQL
+    claimed = claimed_in_snapshot_postgresql()
     removed, added = aggregate.replacing_postgresql(
         sa.select(claimed.c.id).scalar_subquery(), claimed)
     return claim_statement_postgresql(claimed=claimed).add_cte(
@@ -314,6 +320,63 @@ def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
     return provider
 
 
+def _claim_and_replace_traits_postgresql():
+    """PostgreSQL: one statement claiming the provider and making the
+    traits ``ids`` (parameter: an array literal of ids of traits that
+    exist and are never deleted) exactly the provider's, answering as
+    ``claim_statement_postgresql`` with ``changes``: whether they differ
+    from the provider's traits in the statement's snapshot.  It claims
+    and writes only when they do."""
+    links = trait.RPT
+    wanted = sa.select(sa.func.unnest(sa.cast(
+        sa.bindparam('ids'), postgresql.ARRAY(sa.Integer))).label('id')
+    ).cte('wanted')
+    current = (sa.select(links.c.trait_id)
+               .select_from(links.join(RP, RP.c.id
+                                       == links.c.resource_provider_id))
+               .where(RP.c.uuid == sa.bindparam('rp_uuid')).cte('current'))
+    changes = sa.or_(
+        sa.exists(sa.select(wanted.c.id).where(
+            wanted.c.id.not_in(sa.select(current.c.trait_id)))),
+        sa.exists(sa.select(current.c.trait_id).where(
+            current.c.trait_id.not_in(sa.select(wanted.c.id)))))
+    claimed = claimed_in_snapshot_postgresql(changes)
+    provider_id = sa.select(claimed.c.id).scalar_subquery()
+    removed = sa.delete(links).where(
+        links.c.resource_provider_id == provider_id,
+        links.c.trait_id.not_in(sa.select(wanted.c.id))).cte('removed')
+    added = sa.insert(links).from_select(
+        ['trait_id', 'resource_provider_id', 'created_at'],
+        sa.select(wanted.c.id, provider_id,
+                  sa.bindparam('now', type_=sa.DateTime))
+        .where(wanted.c.id.not_in(sa.select(current.c.trait_id)),
+               sa.exists(sa.select(claimed.c.id)))).cte('added')
+    return (claim_statement_postgresql(claimed=claimed)
+            .add_columns(changes.label('changes'))
+            .add_cte(removed, added))
+
+
+_CLAIM_AND_REPLACE_TRAITS_POSTGRESQL = _claim_and_replace_traits_postgresql()
+
+
+def _claim_and_set_standard_traits_postgresql(conn, uuid, generation, ids,
+                                              conflict_message):
+    """``claim_and_set_traits`` in one statement, for the standard traits
+    ``ids`` ({name: id}) as the whole of a PostgreSQL transaction."""
+    row = sql.execute(conn, _CLAIM_AND_REPLACE_TRAITS_POSTGRESQL, {
+        'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
+        'ids': '{%s}' % ','.join(map(str, sorted(ids.values())))},
+        last=True).first()
+    if row is not None and row.claimed_generation is None and \
+            row.generation == generation and not row.changes:
+        # Nothing to change: the generation is as it was.
+        provider = rp.ResourceProvider.brief(row.id, row.uuid, generation)
+    else:
+        provider = claimed_postgresql(conn, row, uuid, generation,
+                                      conflict_message)
+    return provider, sorted(ids)
+
+
 def claim_and_set_traits(conn, uuid, generation, names,
                          conflict_message=None):
     """Claim the provider at ``uuid`` (``claim``) and make the traits
@@ -325,6 +388,12 @@ def claim_and_set_traits(conn, uuid, generation, names,
     nothing leaves the generation as it is (and is still checked).
     """
     names = list(dict.fromkeys(names))
+    if conn.dialect.name == 'postgresql' and \
+            db_engine.nothing_done_yet(conn):
+        ids = trait.standard_ids(conn, names)
+        if ids is not None:
+            return _claim_and_set_standard_traits_postgresql(
+                conn, uuid, generation, ids, conflict_message)
     provider, current = claim(conn, uuid, generation, conflict_message,
                               linked='traits')
     have = {name: trait_id for trait_id, name in current.items()}

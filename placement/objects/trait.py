@@ -76,6 +76,15 @@ def find_ids(conn, names, lock=False):
     return found
 
 
+def standard_ids(conn, names):
+    """{name: id} of ``names`` when every one is a standard trait whose
+    id this process knows already (such a trait is never deleted: a write
+    naming it needs no lookup and no lock); else None.  Sends nothing to
+    the database."""
+    split = _STANDARD_IDS.split(conn, names, query=False)
+    return None if split is None or split[1] else split[0]
+
+
 def ids_for_names(conn, names):
     """{name: id} for ``names``; raises TraitNotFound naming every unknown
     trait."""
