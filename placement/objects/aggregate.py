@@ -302,4 +302,3 @@ def replacing_parameters_postgresql(conn, uuids):
     return {'now': sql.utcnow(),
             'ids': '{%s}' % ','.join(map(str, sorted(ids.values()))),
             'uuids': sql.array_literal(sorted(others))}
-
