@@ -76,6 +76,12 @@ def array_literal(values):
     return '{"%s"}' % '","'.join(values) if values else '{}'
 
 
+def integer_array_literal(values):
+    """PostgreSQL: the text of an array of the integers ``values``, sorted
+    (as ``array_literal``, for a parameter cast to an integer array)."""
+    return '{%s}' % ','.join(map(str, sorted(values)))
+
+
 def _quotable(text):
     if '"' in text or '\\' in text or '\x00' in text:
         return False

@@ -246,23 +246,20 @@ def _create_and_add(conn, provider_id, existing, uuids, last):
                 then=(_add_by_uuid(len(by_uuid)), params), last=last)
 
 
-def replacing_postgresql(provider_id, claimed=None):
+def replacing_postgresql(claimed):
     """PostgreSQL: the two writes (a DELETE as a CTE, an INSERT) that
     make the aggregates ``ids`` (parameter: an array literal of ids) and
     ``uuids`` (an array literal of canonical uuids, sorted) exactly those
-    of the provider ``provider_id`` (an expression), whose row the
-    statement's snapshot sees locked by this transaction: taken after
-    the lock, it sees what every earlier writer of the provider's
-    aggregates committed.  Aggregates never seen before are created;
-    only links the provider lacks are inserted.  With ``claimed`` (a
-    claim's CTE, in the same statement), nothing is created or inserted
-    unless it claimed a row."""
+    of the provider that ``claimed`` (the CTE of a claim in the same
+    statement, ``claim.claimed_in_snapshot_postgresql``) claims, and
+    write nothing when it claims no row.  They read the provider's links
+    in the statement's snapshot, which that claim guarantees is the
+    provider's latest state.  Aggregates never seen before are created;
+    only links the provider lacks are inserted."""
     now = sa.bindparam('now', type_=sa.DateTime)
     named = sa.cast(sa.bindparam('uuids'), postgresql.ARRAY(sa.String))
-    if claimed is None:
-        only = sa.true()
-    else:
-        only = sa.exists(sa.select(claimed.c.id))
+    provider_id = sa.select(claimed.c.id).scalar_subquery()
+    only = sa.exists(sa.select(claimed.c.id))
     # Joined, not filtered with '= ANY (array)': that compares every row
     # of placement_aggregates it reads with every uuid asked for (a
     # sequential scan on a generic plan, which grows with the table); a
@@ -300,5 +297,5 @@ def replacing_parameters_postgresql(conn, uuids):
     named by id, so the database looks up only the uuids of the others."""
     ids, others = remembered_ids(conn, uuids)
     return {'now': sql.utcnow(),
-            'ids': '{%s}' % ','.join(map(str, sorted(ids.values()))),
+            'ids': sql.integer_array_literal(ids.values()),
             'uuids': sql.array_literal(sorted(others))}

@@ -252,8 +252,7 @@ def _claim_and_replace_aggregates_postgresql():
     exactly the provider's, answering as ``claim_statement_postgresql``.
     Nothing is written unless the claim succeeds."""
     claimed = claimed_in_snapshot_postgresql()
-    removed, added = aggregate.replacing_postgresql(
-        sa.select(claimed.c.id).scalar_subquery(), claimed)
+    removed, added = aggregate.replacing_postgresql(claimed)
     return claim_statement_postgresql(claimed=claimed).add_cte(
         removed, added.cte('added'))
 
@@ -365,7 +364,7 @@ def _claim_and_set_standard_traits_postgresql(conn, uuid, generation, ids,
     ``ids`` ({name: id}) as the whole of a PostgreSQL transaction."""
     row = sql.execute(conn, _CLAIM_AND_REPLACE_TRAITS_POSTGRESQL, {
         'rp_uuid': uuid, 'expected': generation, 'now': sql.utcnow(),
-        'ids': '{%s}' % ','.join(map(str, sorted(ids.values())))},
+        'ids': sql.integer_array_literal(ids.values())},
         last=True).first()
     if row is not None and row.claimed_generation is None and \
             row.generation == generation and not row.changes:
