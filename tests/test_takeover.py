@@ -3,9 +3,9 @@ backend (placement/db/takeover.py).
 
 The database is made as OpenStack Placement leaves it: its newest
 revision in alembic_version, resource class ids it wrote itself (VCPU 0,
-custom classes from 10000, which on PostgreSQL leaves the id sequence
-behind), and rows written without this service.  Then ``db sync`` takes
-it over and the service serves and extends those rows.
+custom classes from 10000), and rows written without this service.
+Then ``db sync`` takes it over and the service serves and extends those
+rows; ``db stamp`` hands a database back.
 """
 
 import json
@@ -144,17 +144,15 @@ def test_db_sync_takes_over(database_url, empty_database, config_file,
     assert api('GET', '/resource_providers/%s/usages' % PROVIDER) == (
         200, {'resource_provider_generation': 3,
               'usages': {'VCPU': 3, 'CUSTOM_OLD': 1}})
-    # Custom classes created now get ids of their own (on PostgreSQL the
-    # sequence was behind every id written by OpenStack Placement).
+    # Custom classes created now get ids after OpenStack Placement's.
     for number in range(3):
         created = api('PUT', '/resource_classes/CUSTOM_NEW%d' % number)
         assert created[0] == 201, created
     names = {row.name: row.id for row in db.read(lambda conn: conn.execute(
         sa.select(tables.resource_classes)).all())}
     assert names['VCPU'] == 0 and names['CUSTOM_OLD'] == 10000
-    assert len({names['CUSTOM_NEW%d' % n] for n in range(3)} | {
-        names[name] for name in os_resource_classes.STANDARDS}) == len(
-            os_resource_classes.STANDARDS) + 3
+    assert [names['CUSTOM_NEW%d' % n] for n in range(3)] == [
+        10001, 10002, 10003]
     # The old rows are written to as any others.
     inventory = api(
         'PUT', '/resource_providers/%s/inventories' % PROVIDER, {
@@ -181,6 +179,10 @@ def test_db_stamp_hands_back(database_url, empty_database, config_file,
     db = empty_database
     as_openstack_placement_leaves_it(db)
     assert manage.main(['--config-file', config_file, 'db', 'sync']) == 0
+    # A class this service adds comes after OpenStack Placement's.
+    client = Client(database_url, db)
+    assert client('PUT', '/resource_classes/CUSTOM_NEW')[0] == 201
+    assert db.read(takeover.misnumbered_classes) == []
     assert manage.main(['--config-file', config_file, 'db', 'stamp',
                         takeover.UPSTREAM[-1]]) == 0
     assert revision(db) == takeover.UPSTREAM[-1]
@@ -193,6 +195,53 @@ def test_db_stamp_hands_back(database_url, empty_database, config_file,
                         takeover.UPSTREAM[-2]]) == 1
     assert 'can be handed back' in capsys.readouterr().err
     assert revision(db) == takeover.UPSTREAM[-1]
+
+
+def class_ids(db):
+    return dict(db.read(lambda conn: conn.execute(sa.select(
+        tables.resource_classes.c.name, tables.resource_classes.c.id)).all()))
+
+
+def test_a_database_this_service_created_is_handed_back(
+        database_url, empty_database, config_file):
+    """Its resource classes are numbered as OpenStack Placement numbers
+    them: standard ones at their position, custom ones from 10000."""
+    db = empty_database
+    assert manage.main(['--config-file', config_file, 'db', 'sync']) == 0
+    client = Client(database_url, db)
+    for name in ('CUSTOM_FIRST', 'CUSTOM_SECOND'):
+        assert client('PUT', '/resource_classes/%s' % name)[0] == 201
+    ids = class_ids(db)
+    assert {name: ids[name] for name in os_resource_classes.STANDARDS} == {
+        name: index
+        for index, name in enumerate(os_resource_classes.STANDARDS)}
+    assert (ids['CUSTOM_FIRST'], ids['CUSTOM_SECOND']) == (10000, 10001)
+    assert db.read(takeover.misnumbered_classes) == []
+    assert manage.main(['--config-file', config_file, 'db', 'stamp',
+                        takeover.UPSTREAM[-1]]) == 0
+    assert revision(db) == takeover.UPSTREAM[-1]
+
+
+def test_db_stamp_refuses_classes_numbered_otherwise(
+        empty_database, config_file, capsys):
+    """A database whose classes are numbered otherwise (an earlier
+    release of this service numbered them in the order it added them)
+    would be misread by OpenStack Placement (a custom class below 10000
+    is a standard one to it): it is not handed back, and nothing
+    changes."""
+    db = empty_database
+    assert manage.main(['--config-file', config_file, 'db', 'sync']) == 0
+    db.write(lambda conn: conn.execute(sa.insert(tables.resource_classes)
+                                       .values(id=500, name='CUSTOM_LOW')))
+    assert db.read(takeover.misnumbered_classes) == [('CUSTOM_LOW', 500)]
+    capsys.readouterr()
+    assert manage.main(['--config-file', config_file, 'db', 'stamp',
+                        takeover.UPSTREAM[-1]]) == 1
+    error = capsys.readouterr().err
+    assert 'not numbered as OpenStack Placement numbers them' in error
+    assert 'CUSTOM_LOW has id 500' in error
+    assert 'Traceback' not in error
+    assert revision(db) == sync.head_revision()
 
 
 @pytest.mark.parametrize('older', takeover.UPSTREAM[:3])

@@ -1,5 +1,6 @@
 """Small portable SQL helpers the data layer shares."""
 
+import contextlib
 import datetime
 import re
 
@@ -131,8 +132,8 @@ def _then(conn, statements, params):
 
 def insert_ignore(conn, table, rows, index_elements, returning=()):
     """Insert ``rows`` (a list of dicts), skipping those that would break
-    the unique key ``index_elements``.  Concurrent inserters of the same
-    key wait for each other instead of failing.
+    the unique key ``index_elements`` (empty: any unique key).  Concurrent
+    inserters of the same key wait for each other instead of failing.
 
     With ``returning`` (columns of ``table``) the answer is the list of
     those columns of the rows actually inserted, where the database can
@@ -147,6 +148,22 @@ def insert_ignore(conn, table, rows, index_elements, returning=()):
     result = conn.execute(_insert_ignore_statement(
         conn.dialect.name, table, tuple(index_elements), returning), rows)
     return result.all() if returning else None
+
+
+@contextlib.contextmanager
+def zero_ids_kept(conn):
+    """Within: an id of 0 given to an INSERT is stored as 0 (MariaDB/MySQL
+    would otherwise take it as "the next one")."""
+    if conn.dialect.name not in ('mysql', 'mariadb'):
+        yield
+        return
+    mode = conn.execute(sa.text('SELECT @@SESSION.sql_mode')).scalar()
+    conn.execute(sa.text(
+        "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"))
+    try:
+        yield
+    finally:
+        conn.execute(sa.text('SET SESSION sql_mode = :mode'), {'mode': mode})
 
 
 def insert_ignore_statement(conn, table, index_elements):
@@ -168,10 +185,10 @@ def _insert_ignore_statement(dialect, table, index_elements, returning):
         return stmt
     if dialect == 'postgresql':
         stmt = postgresql.insert(table).on_conflict_do_nothing(
-            index_elements=list(index_elements))
+            index_elements=list(index_elements) or None)
     elif dialect == 'sqlite':
         stmt = sqlite.insert(table).on_conflict_do_nothing(
-            index_elements=list(index_elements))
+            index_elements=list(index_elements) or None)
     elif dialect in ('mysql', 'mariadb'):
         stmt = mysql.insert(table).prefix_with('IGNORE')
     else:

@@ -2,34 +2,37 @@
 
 OpenStack Placement keeps the same tables as this service, so an operator
 can point this service at the database OpenStack Placement served from.
-Two things differ, and ``take_over`` (run by ``sync.upgrade`` before the
-migrations) settles both:
+One thing differs: ``alembic_version`` holds OpenStack Placement's own
+revision ids.  ``take_over`` (run by ``sync.upgrade`` before the
+migrations) records a database at a revision with every table and
+column this service uses (``COMPLETE``: consumer types exist from
+422ece571366 on) at this service's revision of the same schema
+(``SAME_SCHEMA``), and the migrations go on from there.  Earlier
+revisions are refused with what to do first; so is a revision neither
+project knows.
 
-- ``alembic_version`` holds OpenStack Placement's own revision ids.  A
-  database at a revision with every table and column this service uses
-  (``COMPLETE``: consumer types exist from 422ece571366 on) is recorded
-  at this service's revision of the same schema (``SAME_SCHEMA``), and
-  the migrations go on from there.  Earlier revisions are refused with
-  what to do first; so is a revision neither project knows.
-- OpenStack Placement writes the ids of resource classes itself (the
-  standard ones from 0, custom ones from 10000).  On PostgreSQL that
-  leaves the table's id sequence behind the ids in use, and the next
-  class this service creates would collide; the sequence is moved past
-  them.  (MariaDB/MySQL and SQLite move on by themselves.)
-
-Nothing else is rewritten: standard classes and traits keep their ids
-(this service reads every id from the tables), and the rows are served
-as they are.
+Nothing else is rewritten: rows are served as they are, and resource
+classes and traits keep their ids.  This service numbers resource
+classes as OpenStack Placement does (``placement.objects.resource_class``:
+standard ones at their position in os-resource-classes, custom ones
+from 10000), giving each id itself, so the classes either service adds
+go on side by side.
 
 ``hand_back`` is the way back: it records OpenStack Placement's newest
 revision for a database at a revision of this service whose tables
 OpenStack Placement serves (``SERVED_BY_UPSTREAM``), so that OpenStack
-Placement's own ``db sync`` starts from there again.
+Placement's own ``db sync`` starts from there again -- provided its
+resource classes are numbered as OpenStack Placement numbers them, which
+OpenStack Placement relies on.  Earlier releases of this service
+numbered them in the order they were added; such a database is not
+handed back.
 """
 
 import sqlalchemy as sa
 from alembic import migration
 from alembic import script
+
+from placement.objects import resource_class
 
 # OpenStack Placement's revisions, oldest first.
 UPSTREAM = ('b4ed3a175331', '611cd6dffd7b', 'b5c396305c25', '422ece571366',
@@ -40,8 +43,7 @@ SAME_SCHEMA = '0001'
 # This service's revisions whose tables OpenStack Placement's newest
 # revision serves.
 SERVED_BY_UPSTREAM = frozenset({'0001', '0002'})
-# Tables into which OpenStack Placement writes ids itself.
-_EXPLICIT_IDS = ('resource_classes',)
+MIN_CUSTOM_ID = resource_class.MIN_CUSTOM_ID
 
 
 class CannotMigrate(Exception):
@@ -82,22 +84,10 @@ def take_over(conn, migrations_dir):
         raise CannotMigrate(reason)
     if revision not in COMPLETE:
         return None
-    if conn.dialect.name == 'postgresql':
-        for table in _EXPLICIT_IDS:
-            _move_sequence_past_ids(conn, table)
     conn.execute(sa.text('UPDATE alembic_version SET version_num = :ours '
                          'WHERE version_num = :theirs'),
                  {'ours': SAME_SCHEMA, 'theirs': revision})
     return revision
-
-
-def _move_sequence_past_ids(conn, table):
-    """PostgreSQL: the next id ``table``'s sequence gives is above every
-    id in the table."""
-    conn.execute(sa.text(
-        'SELECT setval(pg_get_serial_sequence(:table, \'id\'), '
-        'greatest(max(id), 1), max(id) IS NOT NULL) FROM %s' % table),
-        {'table': table})
 
 
 def hand_back(conn, revision):
@@ -113,5 +103,47 @@ def hand_back(conn, revision):
             'OpenStack Placement, as its revision %s; this one is at %s.'
             % (' or '.join(sorted(SERVED_BY_UPSTREAM)), UPSTREAM[-1],
                current))
+    misnumbered = misnumbered_classes(conn)
+    if misnumbered:
+        raise CannotMigrate(
+            'The resource classes of this database are not numbered as '
+            'OpenStack Placement numbers them (standard classes at their '
+            'position in os-resource-classes, custom classes from %d): %s. '
+            'OpenStack Placement would take a custom class below %d for a '
+            'standard one (and refuse to rename or delete it), and a '
+            'standard class at %d or above for a custom one; it adds new '
+            'standard classes at their position. It cannot be handed back.'
+            % (MIN_CUSTOM_ID, _listed(misnumbered), MIN_CUSTOM_ID,
+               MIN_CUSTOM_ID))
     conn.execute(sa.text('UPDATE alembic_version SET version_num = :theirs'),
                  {'theirs': revision})
+
+
+def _listed(misnumbered, shown=5):
+    """The first ``shown`` standard and custom classes of ``misnumbered``
+    with their ids, and how many more there are."""
+    parts = []
+    for custom in (False, True):
+        some = [(name, class_id) for name, class_id in misnumbered
+                if name.startswith('CUSTOM_') == custom]
+        if some:
+            parts.append(', '.join('%s has id %d' % item
+                                   for item in some[:shown]))
+            if len(some) > shown:
+                parts.append('%d more %s classes' % (
+                    len(some) - shown, 'custom' if custom else 'standard'))
+    return '; '.join(parts)
+
+
+def misnumbered_classes(conn):
+    """[(name, id)] of the resource classes whose id is not the one
+    OpenStack Placement gives: a standard class's position in
+    os-resource-classes, and for a custom class, one from
+    ``MIN_CUSTOM_ID``."""
+    position = {name: index
+                for index, name in enumerate(resource_class.STANDARDS)}
+    rows = conn.execute(sa.text(
+        'SELECT name, id FROM resource_classes ORDER BY id')).all()
+    return [(name, class_id) for name, class_id in rows
+            if position.get(name, class_id) != class_id
+            or (name not in position and class_id < MIN_CUSTOM_ID)]

@@ -7,6 +7,13 @@ classes cannot be renamed or deleted; custom ones can be created,
 renamed (microversions 1.2-1.6) and deleted while no inventory or
 allocation refers to them.
 
+Ids follow OpenStack Placement's numbering, so that either service can
+serve the database: a standard class's id is its position in
+os-resource-classes (where a database numbered otherwise has that id
+taken, the first free id after the standard ones), and custom classes
+have ids from ``MIN_CUSTOM_ID`` on, which OpenStack Placement tells
+them by.  Every id is given explicitly, none by the database.
+
 Writers that are about to refer to a class (inventory writes) resolve
 its id with ``for_share=True``, and ``delete`` locks the class row before
 looking for references, so a class cannot disappear under a new
@@ -31,6 +38,15 @@ RC = tables.resource_classes
 STANDARDS = tuple(os_resource_classes.STANDARDS)
 _STANDARD_ORDER = {name: index for index, name in enumerate(STANDARDS)}
 _STANDARD_IDS = standard_ids.StandardIds(RC, STANDARDS)
+# The first id of a custom class (OpenStack Placement takes every class
+# below it for a standard one).
+MIN_CUSTOM_ID = 10000
+# The id the next custom class gets.
+_NEXT_CUSTOM_ID = sa.select(sa.case(
+    (sa.func.coalesce(sa.func.max(RC.c.id), 0) < MIN_CUSTOM_ID,
+     MIN_CUSTOM_ID), else_=sa.func.max(RC.c.id) + 1)).scalar_subquery()
+# Tries at creating a custom class whose id concurrent creations take.
+_ID_ATTEMPTS = 10
 
 # Any class name that can exist: standard and custom names are upper-case
 # letters, digits and underscores, at most 255 long.  Other strings are
@@ -60,10 +76,28 @@ def could_exist(name):
 
 
 def sync_standard(conn):
-    """Insert the standard classes that are missing."""
-    present = set(conn.execute(sa.select(RC.c.name)).scalars())
-    missing = [{'name': name} for name in STANDARDS if name not in present]
-    sql.insert_ignore(conn, RC, missing, ['name'])
+    """Insert the standard classes that are missing, numbered as the
+    module's docstring says."""
+    rows = conn.execute(sa.select(RC.c.name, RC.c.id)).all()
+    present = {name for name, _ in rows}
+    taken = {class_id for _, class_id in rows}
+    free = max((class_id for class_id in taken
+                if class_id < MIN_CUSTOM_ID), default=-1) + 1
+    missing = []
+    for position, name in enumerate(STANDARDS):
+        if name in present:
+            continue
+        class_id = position
+        if class_id in taken:
+            while free in taken:
+                free += 1
+            class_id = free
+        taken.add(class_id)
+        missing.append({'id': class_id, 'name': name})
+    if missing:
+        with sql.zero_ids_kept(conn):
+            # Skipped when a concurrent start-up inserted the same rows.
+            sql.insert_ignore(conn, RC, missing, ())
 
 
 # Built once: building a statement costs more CPU than executing it.
@@ -139,15 +173,25 @@ def get_by_name(conn, name, for_update=False):
 
 
 def _insert(conn, name):
-    """Insert a class; False when one of that name already exists
-    (possibly committed by a concurrent request just now)."""
-    try:
-        with conn.begin_nested():
-            conn.execute(sa.insert(RC).values(name=name,
-                                              created_at=sql.utcnow()))
-    except sa_exc.IntegrityError:
-        return False
-    return True
+    """Insert the custom class ``name`` with the next custom id; False
+    when one of that name already exists (possibly committed by a
+    concurrent request just now)."""
+    statement = sa.insert(RC).from_select(
+        ['id', 'name', 'created_at'],
+        sa.select(_NEXT_CUSTOM_ID, sa.literal(name, RC.c.name.type),
+                  sa.literal(sql.utcnow(), RC.c.created_at.type)))
+    for _ in range(_ID_ATTEMPTS):
+        try:
+            with conn.begin_nested():
+                conn.execute(statement)
+        except sa_exc.IntegrityError:
+            if _exists(conn, name):
+                return False
+            # A concurrent creation took the id: the next one then.
+            continue
+        return True
+    raise errors.ConcurrentUpdateDetected(
+        'Too many concurrent creations of resource classes; try again.')
 
 
 def _exists(conn, name):
