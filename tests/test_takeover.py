@@ -20,6 +20,7 @@ from placement.cmd import status
 from placement.db import sync
 from placement.db import tables
 from placement.db import takeover
+from placement.objects import resource_class
 from placement import warmup
 from tests import databases
 from tests.conftest import make_conf
@@ -182,7 +183,7 @@ def test_db_stamp_hands_back(database_url, empty_database, config_file,
     # A class this service adds comes after OpenStack Placement's.
     client = Client(database_url, db)
     assert client('PUT', '/resource_classes/CUSTOM_NEW')[0] == 201
-    assert db.read(takeover.misnumbered_classes) == []
+    assert db.read(resource_class.misnumbered) == []
     assert manage.main(['--config-file', config_file, 'db', 'stamp',
                         takeover.UPSTREAM[-1]]) == 0
     assert revision(db) == takeover.UPSTREAM[-1]
@@ -216,7 +217,7 @@ def test_a_database_this_service_created_is_handed_back(
         name: index
         for index, name in enumerate(os_resource_classes.STANDARDS)}
     assert (ids['CUSTOM_FIRST'], ids['CUSTOM_SECOND']) == (10000, 10001)
-    assert db.read(takeover.misnumbered_classes) == []
+    assert db.read(resource_class.misnumbered) == []
     assert manage.main(['--config-file', config_file, 'db', 'stamp',
                         takeover.UPSTREAM[-1]]) == 0
     assert revision(db) == takeover.UPSTREAM[-1]
@@ -233,7 +234,7 @@ def test_db_stamp_refuses_classes_numbered_otherwise(
     assert manage.main(['--config-file', config_file, 'db', 'sync']) == 0
     db.write(lambda conn: conn.execute(sa.insert(tables.resource_classes)
                                        .values(id=500, name='CUSTOM_LOW')))
-    assert db.read(takeover.misnumbered_classes) == [('CUSTOM_LOW', 500)]
+    assert db.read(resource_class.misnumbered) == [('CUSTOM_LOW', 500)]
     capsys.readouterr()
     assert manage.main(['--config-file', config_file, 'db', 'stamp',
                         takeover.UPSTREAM[-1]]) == 1

@@ -10,7 +10,6 @@ import os
 
 from alembic import command
 from alembic import config as alembic_config
-from alembic import migration
 from alembic import script
 
 from placement.db import takeover
@@ -51,8 +50,7 @@ def head_revision():
 
 def current_revision(db):
     with db.engine.connect() as conn:
-        context = migration.MigrationContext.configure(conn)
-        return context.get_current_revision()
+        return takeover.current_revision(conn)
 
 
 def sync_standard(db):

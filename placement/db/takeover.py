@@ -43,7 +43,6 @@ SAME_SCHEMA = '0001'
 # This service's revisions whose tables OpenStack Placement's newest
 # revision serves.
 SERVED_BY_UPSTREAM = frozenset({'0001', '0002'})
-MIN_CUSTOM_ID = resource_class.MIN_CUSTOM_ID
 
 
 class CannotMigrate(Exception):
@@ -68,6 +67,11 @@ def problem(revision, known):
             'database the right one?' % revision)
 
 
+def current_revision(conn):
+    """The revision alembic_version records (None without one)."""
+    return migration.MigrationContext.configure(conn).get_current_revision()
+
+
 def known_revisions(migrations_dir):
     return {rev.revision for rev in
             script.ScriptDirectory(migrations_dir).walk_revisions()}
@@ -77,8 +81,7 @@ def take_over(conn, migrations_dir):
     """Ready the database on ``conn`` (in a transaction) for this
     service's migrations; raises CannotMigrate.  Answers the OpenStack
     Placement revision taken over, or None."""
-    revision = migration.MigrationContext.configure(
-        conn).get_current_revision()
+    revision = current_revision(conn)
     reason = problem(revision, known_revisions(migrations_dir))
     if reason is not None:
         raise CannotMigrate(reason)
@@ -95,15 +98,14 @@ def hand_back(conn, revision):
     one with this service's indexes) for the database on ``conn``, which
     must be at a revision in ``SERVED_BY_UPSTREAM``; raises
     CannotMigrate."""
-    current = migration.MigrationContext.configure(
-        conn).get_current_revision()
+    current = current_revision(conn)
     if revision != UPSTREAM[-1] or current not in SERVED_BY_UPSTREAM:
         raise CannotMigrate(
             'Only a database at revision %s can be handed back to '
             'OpenStack Placement, as its revision %s; this one is at %s.'
             % (' or '.join(sorted(SERVED_BY_UPSTREAM)), UPSTREAM[-1],
                current))
-    misnumbered = misnumbered_classes(conn)
+    misnumbered = resource_class.misnumbered(conn)
     if misnumbered:
         raise CannotMigrate(
             'The resource classes of this database are not numbered as '
@@ -113,8 +115,8 @@ def hand_back(conn, revision):
             'standard one (and refuse to rename or delete it), and a '
             'standard class at %d or above for a custom one; it adds new '
             'standard classes at their position. It cannot be handed back.'
-            % (MIN_CUSTOM_ID, _listed(misnumbered), MIN_CUSTOM_ID,
-               MIN_CUSTOM_ID))
+            % (resource_class.MIN_CUSTOM_ID, _listed(misnumbered),
+               resource_class.MIN_CUSTOM_ID, resource_class.MIN_CUSTOM_ID))
     conn.execute(sa.text('UPDATE alembic_version SET version_num = :theirs'),
                  {'theirs': revision})
 
@@ -133,17 +135,3 @@ def _listed(misnumbered, shown=5):
                 parts.append('%d more %s classes' % (
                     len(some) - shown, 'custom' if custom else 'standard'))
     return '; '.join(parts)
-
-
-def misnumbered_classes(conn):
-    """[(name, id)] of the resource classes whose id is not the one
-    OpenStack Placement gives: a standard class's position in
-    os-resource-classes, and for a custom class, one from
-    ``MIN_CUSTOM_ID``."""
-    position = {name: index
-                for index, name in enumerate(resource_class.STANDARDS)}
-    rows = conn.execute(sa.text(
-        'SELECT name, id FROM resource_classes ORDER BY id')).all()
-    return [(name, class_id) for name, class_id in rows
-            if position.get(name, class_id) != class_id
-            or (name not in position and class_id < MIN_CUSTOM_ID)]

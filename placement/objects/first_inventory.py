@@ -48,11 +48,8 @@ def class_ids(conn, inventories):
     """{class name: id} of ``inventories`` when every class is a standard
     one whose id is known without a query (so that ``write`` is the
     transaction's first statement); else None."""
-    split = resource_class.standard_ids(
+    return resource_class.standard_ids(
         conn, [inv.resource_class for inv in inventories])
-    if split is None or split[1]:
-        return None
-    return split[0]
 
 
 def _parameter(name, number, column, cast):

@@ -106,12 +106,21 @@ _IDS_BY_NAMES = sa.select(RC.c.name, RC.c.id).where(
 _IDS_BY_NAMES_SHARED = _IDS_BY_NAMES.with_for_update(read=True)
 
 
+def misnumbered(conn):
+    """[(name, id)] of the classes whose id breaks the numbering the
+    module's docstring describes: a standard class away from its
+    position, a custom class below ``MIN_CUSTOM_ID``."""
+    rows = conn.execute(sa.select(RC.c.name, RC.c.id).order_by(RC.c.id))
+    return [(name, class_id) for name, class_id in rows
+            if _STANDARD_ORDER.get(name, class_id) != class_id
+            or (name not in _STANDARD_ORDER and class_id < MIN_CUSTOM_ID)]
+
+
 def standard_ids(conn, names):
-    """({name: id} of the standard classes among ``names``, [the other
-    names]), without a query: None when the ids of the standard classes
-    are not read yet (standard classes are never deleted, and their ids
-    are remembered once read)."""
-    return _STANDARD_IDS.split(conn, names, query=False)
+    """{name: id} of ``names`` when every one is a standard class whose id
+    this process knows already, without a query (standard classes are
+    never deleted, and their ids are remembered once read); else None."""
+    return _STANDARD_IDS.known(conn, names)
 
 
 def ids_for_names(conn, names, for_share=False):

@@ -35,12 +35,19 @@ class StandardIds:
                 self._by_engine[engine] = ids
         return ids
 
-    def split(self, conn, names, query=True):
-        """({name: id} of the standard ``names`` known, [the other names]);
-        without ``query``, None when the ids are not read yet."""
-        if not query and conn.engine not in self._by_engine:
-            return None
+    def split(self, conn, names):
+        """({name: id} of the standard ``names`` known, [the other names])."""
         return split_known(self._ids(conn), names)
+
+    def known(self, conn, names):
+        """{name: id} of ``names`` when every one is a standard name whose
+        id this process has read already; else None.  Sends nothing to
+        the database."""
+        ids = self._by_engine.get(conn.engine)
+        if ids is None:
+            return None
+        found, others = split_known(ids, names)
+        return None if others else found
 
 
 def split_known(known, keys):

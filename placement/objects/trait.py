@@ -81,8 +81,7 @@ def standard_ids(conn, names):
     id this process knows already (such a trait is never deleted: a write
     naming it needs no lookup and no lock); else None.  Sends nothing to
     the database."""
-    split = _STANDARD_IDS.split(conn, names, query=False)
-    return None if split is None or split[1] else split[0]
+    return _STANDARD_IDS.known(conn, names)
 
 
 def ids_for_names(conn, names):
