@@ -290,6 +290,46 @@ def test_claim_and_set_standard_traits(database):
     assert (claimed.generation, names) == (4, [])
 
 
+def test_claim_and_set_custom_traits(database):
+    """Writes naming custom traits (on PostgreSQL one statement that
+    looks them up, claims and writes) write nothing when a trait is
+    missing, and name every missing one."""
+    provider = create(database, 'custom')
+    write = claim.claim_and_set_traits
+    avx2, gold, silver = 'HW_CPU_X86_AVX2', 'CUSTOM_GOLD', 'CUSTOM_SILVER'
+    for name in (gold, silver):
+        database.write(trait.ensure_custom, name)
+
+    claimed, names = database.write(write, provider.uuid, 0,
+                                    [silver, avx2, gold])
+    assert (claimed.generation, names) == (1, [gold, silver, avx2])
+    assert traits_of(database, provider) == [gold, silver, avx2]
+    # The same set, in another order: no change, not even the generation.
+    claimed, names = database.write(write, provider.uuid, 1,
+                                    [gold, silver, avx2])
+    assert (claimed.generation, names) == (1, [gold, silver, avx2])
+    assert get(database, provider).generation == 1
+
+    for missing in (['CUSTOM_NONE'], ['CUSTOM_NONE', 'CUSTOM_"QUOTE'],
+                    ['CUSTOM_NUL\x00']):
+        with pytest.raises(errors.InvalidInput) as raised:
+            database.write(write, provider.uuid, 1, [gold] + missing)
+        assert str(raised.value).endswith(
+            'No such trait %s' % ', '.join(missing))
+    # A stale generation is told before a missing trait.
+    with pytest.raises(errors.ConcurrentUpdateDetected):
+        database.write(write, provider.uuid, 0, [gold, 'CUSTOM_NONE'])
+    assert traits_of(database, provider) == [gold, silver, avx2]
+    assert get(database, provider).generation == 1
+
+    claimed, names = database.write(write, provider.uuid, 1, [silver])
+    assert (claimed.generation, names) == (2, [silver])
+    assert traits_of(database, provider) == [silver]
+    # A trait the provider has cannot be deleted.
+    with pytest.raises(errors.InUse):
+        database.write(trait.delete_custom, silver)
+
+
 def test_racing_standard_traits_writes(database):
     """A standard-traits write that waited for a concurrent write of the
     provider fails, whether that one changed the generation or only the

@@ -114,7 +114,13 @@ def claimed_in_snapshot_postgresql(*conditions):
             sa.literal_column('resource_providers.ctid') == sa.select(
                 sa.literal_column('snapshot_row.ctid'))
             .where(_SNAPSHOT_ROW.c.uuid == sa.bindparam('rp_uuid'))
-            .scalar_subquery(), *conditions)
+            .scalar_subquery(),
+            # A condition that reads no column of the row would be
+            # checked once, before the row is read: for a stale claim
+            # too.
+            *[sa.case((RP.c.generation == sa.bindparam('expected'),
+                       condition), else_=sa.false())
+              for condition in conditions])
         .values(generation=RP.c.generation + 1,
                 updated_at=sa.bindparam('now'))
         .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
@@ -350,8 +356,11 @@ def _claim_and_replace_traits_postgresql():
                   sa.bindparam('now', type_=sa.DateTime))
         .where(wanted.c.id.not_in(sa.select(current.c.trait_id)),
                sa.exists(sa.select(claimed.c.id)))).cte('added')
+    # A stale claim does not pay for ``changes`` either.
     return (claim_statement_postgresql(claimed=claimed)
-            .add_columns(changes.label('changes'))
+            .add_columns(sa.case((RP.c.generation
+                                  == sa.bindparam('expected'), changes))
+                         .label('changes'))
             .add_cte(removed, added))
 
 
