@@ -12,7 +12,6 @@ which a responder exists at all).
 
 import bisect
 import functools
-import re
 
 from placement import errors
 
@@ -20,8 +19,6 @@ SERVICE_TYPE = 'placement'
 HEADER = 'OpenStack-API-Version'
 MIN_VERSION = (1, 0)
 MAX_VERSION = (1, 39)
-
-_VERSION_RE = re.compile(r'^([1-9]\d*|0)\.([1-9]\d*|0)$')
 
 
 @functools.lru_cache(maxsize=64)
@@ -43,11 +40,14 @@ def parse(value):
         return MIN_VERSION
     if wanted.lower() == 'latest':
         return MAX_VERSION
-    match = _VERSION_RE.match(wanted)
-    if not match:
+    # X.Y where each is what Python reads as an integer ('1.01' is 1.1),
+    # as OpenStack Placement reads them.
+    try:
+        major, minor = wanted.split('.', 1)
+        version = (int(major), int(minor))
+    except ValueError:
         raise errors.HTTPError(
-            400, 'invalid version string: %s' % wanted)
-    version = (int(match.group(1)), int(match.group(2)))
+            400, 'invalid version string: %s' % wanted) from None
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise errors.HTTPError(
             406, 'Unacceptable version header: %s' % wanted)

@@ -150,6 +150,9 @@ class RequestShape:
     def process_resource(self, req, resp, resource, params):
         if resource is None:
             return
+        if '' in params.values():
+            # An empty path segment ('/traits/') names nothing.
+            raise errors.HTTPError(404)
         allowed = microversion.allowed_methods(resource)
         if req.method not in allowed:
             raise errors.HTTPError(405, headers={'Allow': ', '.join(allowed)})

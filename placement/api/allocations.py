@@ -105,9 +105,14 @@ class ConsumerAllocations(api.Resource):
     @auth.authorize('placement:allocations:list')
     def on_get(self, req, resp, consumer_uuid):
         version = req.context.version
-        uuid = consumer_uuid_param(consumer_uuid)
-        consumer, allocations, rows = self.db.read(alloc_obj.for_consumer,
-                                                   uuid)
+        uuid = rp_obj.normalize_uuid(consumer_uuid)
+        if uuid is None:
+            # No consumer has it: an empty answer, as OpenStack Placement
+            # gives (it does not check the uuid here).
+            consumer, allocations, rows = None, {}, ()
+        else:
+            consumer, allocations, rows = self.db.read(
+                alloc_obj.for_consumer, uuid)
         body = {'allocations': allocations}
         if consumer is not None:
             values = {'project_id': consumer.project_id,
@@ -130,7 +135,12 @@ class ConsumerAllocations(api.Resource):
 
     @auth.authorize('placement:allocations:delete')
     def on_delete(self, req, resp, consumer_uuid):
-        uuid = consumer_uuid_param(consumer_uuid)
+        uuid = rp_obj.normalize_uuid(consumer_uuid)
+        if uuid is None:
+            # No consumer has it (OpenStack Placement does not check the
+            # uuid here either).
+            raise errors.NotFound(
+                "No allocations for consumer '%s'" % consumer_uuid)
         self.db.write(alloc_obj.delete_for_consumer, uuid, last=True)
         jsonio.no_content(resp)
 

@@ -14,6 +14,7 @@ from placement import api
 from placement import errors
 from placement.api import auth
 from placement.api import jsonio
+from placement.api import provider_subresource as sub
 from placement.microversion import Versioned
 from placement.microversion import since
 from placement.objects import claim
@@ -89,7 +90,7 @@ class Inventories(api.Resource):
 
     @auth.authorize('placement:resource_providers:inventories:update')
     def on_put(self, req, resp, uuid):
-        data = jsonio.read(req, schema.PUT_ALL)
+        data = sub.read_body(req, self.db, uuid, schema.PUT_ALL)
         wanted = [inv_obj.Inventory.from_request(name, fields)
                   for name, fields in data['inventories'].items()]
 
@@ -138,7 +139,7 @@ class Inventories(api.Resource):
 
     @auth.authorize('placement:resource_providers:inventories:create')
     def on_post(self, req, resp, uuid):
-        data = jsonio.read(req, schema.POST)
+        data = sub.read_body(req, self.db, uuid, schema.POST)
         class_name = data['resource_class']
         wanted = inv_obj.Inventory.from_request(class_name, data)
 
@@ -189,7 +190,7 @@ class Inventory(api.Resource):
 
     @auth.authorize('placement:resource_providers:inventories:update')
     def on_put(self, req, resp, uuid, resource_class):
-        data = jsonio.read(req, schema.PUT_ONE)
+        data = sub.read_body(req, self.db, uuid, schema.PUT_ONE)
         wanted = inv_obj.Inventory.from_request(resource_class, data)
 
         def _update(conn):

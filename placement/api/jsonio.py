@@ -6,11 +6,25 @@ Also the response headers OpenStack Placement adds to representations:
 
 import datetime
 import json
+import re
 
 from placement import errors
 from placement import schemas
 
 CACHE_HEADERS_VERSION = (1, 15)
+# A JSON escape of half a surrogate pair: the only way a document can
+# hold a string that is not unicode text (a lone half).
+_SURROGATE_ESCAPE = re.compile(rb'\\u[dD][89a-fA-F]')
+
+
+def _is_text(data):
+    """False when a string in the document ``data`` holds a lone
+    surrogate (which no database column takes)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read(req, schema=None):
@@ -25,6 +39,10 @@ def read(req, schema=None):
         data = json.loads(raw)
     except ValueError as exc:
         raise errors.bad_request('Malformed JSON: %s' % exc)
+    if _SURROGATE_ESCAPE.search(raw) and not _is_text(data):
+        raise errors.bad_request(
+            'Malformed JSON: a string holds half of a surrogate pair, '
+            'which is not unicode text')
     if schema is not None:
         schemas.validate(data, schema)
     return data

@@ -242,7 +242,8 @@ def list_filters(req):
     query = ListQuery()
     if 'uuid' in params:
         query.uuid = rp_obj.normalize_uuid(params['uuid'])
-    if 'name' in params:
+    if params.get('name'):
+        # (An empty name filters nothing, as in OpenStack Placement.)
         query.name = params['name']
     if 'in_tree' in params:
         query.in_tree = rp_obj.normalize_uuid(params['in_tree'])

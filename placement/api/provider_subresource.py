@@ -1,6 +1,6 @@
-"""What the handlers of a provider's sub-resources (traits, aggregates)
-share: finding the provider named in the URL, reading a write's body, and
-checking the provider generation the write names."""
+"""What the handlers of a provider's sub-resources (inventories, traits,
+aggregates) share: finding the provider named in the URL, reading a
+write's body, and checking the provider generation the write names."""
 
 from placement import errors
 from placement.api import jsonio

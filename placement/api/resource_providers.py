@@ -12,11 +12,12 @@ from placement.objects import resource_provider as rp_obj
 from placement.schemas import resource_provider as schema
 
 # Link relations in a provider's representation, by microversion.
+# (after 'self', in OpenStack Placement's order: each added at the end).
 _LINKS = Versioned({
     '1.0': ('inventories', 'usages'),
-    '1.1': ('aggregates', 'inventories', 'usages'),
-    '1.6': ('aggregates', 'inventories', 'usages', 'traits'),
-    '1.11': ('aggregates', 'inventories', 'usages', 'traits', 'allocations'),
+    '1.1': ('inventories', 'usages', 'aggregates'),
+    '1.6': ('inventories', 'usages', 'aggregates', 'traits'),
+    '1.11': ('inventories', 'usages', 'aggregates', 'traits', 'allocations'),
 })
 # Tree fields appear at 1.14.
 _TREE_FIELDS = Versioned({'1.0': False, '1.14': True})

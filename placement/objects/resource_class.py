@@ -209,9 +209,10 @@ def _exists(conn, name):
 
 
 def create(conn, name):
-    """Create the custom class ``name``; raises DuplicateName."""
+    """Create the custom class ``name``; raises Exists (which OpenStack
+    Placement answers without an error code)."""
     if _exists(conn, name) or not _insert(conn, name):
-        raise errors.DuplicateName(
+        raise errors.Exists(
             'Conflicting resource class already exists: %s' % name)
     return get_by_name(conn, name)
 
@@ -226,7 +227,7 @@ def ensure(conn, name):
 
 def rename(conn, name, new_name):
     """Rename the custom class ``name``; raises ResourceClassNotFound,
-    StandardResourceClass or DuplicateName."""
+    StandardResourceClass or Exists."""
     current = get_by_name(conn, name, for_update=True)
     if current.is_standard:
         raise errors.StandardResourceClass(
@@ -234,14 +235,14 @@ def rename(conn, name, new_name):
     if new_name == name:
         return current
     if _exists(conn, new_name):
-        raise errors.DuplicateName(
+        raise errors.Exists(
             'Resource class already exists: %s' % new_name)
     try:
         with conn.begin_nested():
             conn.execute(sa.update(RC).where(RC.c.id == current.id)
                          .values(name=new_name, updated_at=sql.utcnow()))
     except sa_exc.IntegrityError:
-        raise errors.DuplicateName(
+        raise errors.Exists(
             'Resource class already exists: %s' % new_name)
     return get_by_name(conn, new_name)
 

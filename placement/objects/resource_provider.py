@@ -322,16 +322,22 @@ def _duplicate_message(error, uuid, name):
 
 def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     """Create a provider (a root, or a child of ``parent_uuid``); raises
+    InvalidInput for an empty name or a provider its own parent, and
     DuplicateName when the uuid or the name is taken.
     ``whole_transaction``: nothing runs before or after it in the
     caller's transaction, so on PostgreSQL the provider's one statement
     runs alone, without BEGIN and COMMIT (``sql.execute``)."""
     parent = None
     now = sql.utcnow_as_stored(conn)
+    # (Worded as OpenStack Placement words them.)
+    if not name:
+        raise errors.InvalidInput(
+            'Object action create failed because: name is required')
     if parent_uuid == uuid:
         raise errors.InvalidInput(
-            'parent provider UUID cannot be same as UUID. Please '
-            'modify either parent provider UUID or UUID.')
+            'Object action create failed because: parent provider UUID '
+            'cannot be same as UUID. Please set parent provider UUID to '
+            'None if there is no parent.')
     try:
         if parent_uuid is not None:
             new_id, parent = _insert_child(conn, uuid, name, parent_uuid,
@@ -383,7 +389,11 @@ def _insert_child(conn, uuid, name, parent_uuid, now, whole_transaction):
     return new_id, parent
 
 
-_NO_PARENT = 'parent provider UUID does not exist.'
+# Messages worded as OpenStack Placement words them (which names the
+# 'create' action for a missing parent in an update too).
+_NO_PARENT = ('Object action create failed because: parent provider UUID '
+              'does not exist.')
+_UPDATE_FAILED = 'Object action update failed because: '
 
 
 def _locked_parent(conn, parent_uuid):
@@ -418,9 +428,11 @@ def update(conn, provider, name, parent_uuid=..., allow_reparent=False):
         if provider.parent_provider_uuid is not None and not allow_reparent:
             if parent_uuid is None:
                 raise errors.InvalidInput(
-                    'un-parenting a provider is not currently allowed.')
+                    _UPDATE_FAILED + 'un-parenting a provider is not '
+                    'currently allowed.')
             raise errors.InvalidInput(
-                're-parenting a provider is not currently allowed.')
+                _UPDATE_FAILED + 're-parenting a provider is not currently '
+                'allowed.')
         if parent_uuid is None:
             new_root, new_parent = provider.id, None
         else:
@@ -428,7 +440,8 @@ def update(conn, provider, name, parent_uuid=..., allow_reparent=False):
             subtree = descendant_ids(conn, provider.id)
             if parent.id == provider.id or parent.id in subtree:
                 raise errors.InvalidInput(
-                    'creating loop in the provider tree is not allowed.')
+                    _UPDATE_FAILED + 'creating loop in the provider tree '
+                    'is not allowed.')
             new_root, new_parent = parent.root_provider_id, parent.id
         values['parent_provider_id'] = new_parent
         if new_root != provider.root_provider_id:
