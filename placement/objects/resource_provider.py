@@ -320,6 +320,13 @@ def _duplicate_message(error, uuid, name):
             % ', '.join(duplicates))
 
 
+# Errors of creations and updates, worded as OpenStack Placement words
+# them (it names the 'create' action for a missing parent in an update
+# too).
+_CREATE_FAILED = 'Object action create failed because: '
+_UPDATE_FAILED = 'Object action update failed because: '
+
+
 def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     """Create a provider (a root, or a child of ``parent_uuid``); raises
     InvalidInput for an empty name or a provider its own parent, and
@@ -329,15 +336,12 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     runs alone, without BEGIN and COMMIT (``sql.execute``)."""
     parent = None
     now = sql.utcnow_as_stored(conn)
-    # (Worded as OpenStack Placement words them.)
     if not name:
-        raise errors.InvalidInput(
-            'Object action create failed because: name is required')
+        raise errors.InvalidInput(_CREATE_FAILED + 'name is required')
     if parent_uuid == uuid:
         raise errors.InvalidInput(
-            'Object action create failed because: parent provider UUID '
-            'cannot be same as UUID. Please set parent provider UUID to '
-            'None if there is no parent.')
+            _CREATE_FAILED + 'parent provider UUID cannot be same as UUID. '
+            'Please set parent provider UUID to None if there is no parent.')
     try:
         if parent_uuid is not None:
             new_id, parent = _insert_child(conn, uuid, name, parent_uuid,
@@ -389,11 +393,7 @@ def _insert_child(conn, uuid, name, parent_uuid, now, whole_transaction):
     return new_id, parent
 
 
-# Messages worded as OpenStack Placement words them (which names the
-# 'create' action for a missing parent in an update too).
-_NO_PARENT = ('Object action create failed because: parent provider UUID '
-              'does not exist.')
-_UPDATE_FAILED = 'Object action update failed because: '
+_NO_PARENT = _CREATE_FAILED + 'parent provider UUID does not exist.'
 
 
 def _locked_parent(conn, parent_uuid):
