@@ -21,7 +21,8 @@ _CONSUMER_FIELDS = Versioned({
 })
 # Request bodies list allocations before 1.12, key them by provider after.
 _LIST_BODY = Versioned({'1.0': True, '1.12': False})
-# Consumer generations are checked from 1.28.
+# Consumer generations are checked (and shown for each consumer of a
+# provider's allocations) from 1.28.
 _CHECK_GENERATION = Versioned({'1.0': False, '1.28': True})
 # Consumer types are set from 1.38.
 _SETS_TYPE = Versioned({'1.0': False, '1.38': True})
@@ -153,9 +154,14 @@ class ProviderAllocations(api.Resource):
         def _read(conn):
             provider = provider_subresource.get_provider(conn, uuid)
             return (provider,) + alloc_obj.for_provider(conn, provider.id)
-        provider, allocations, rows = self.db.read(_read)
+        provider, allocations, generations, rows = self.db.read(_read)
+        body = {consumer: {'resources': resources}
+                for consumer, resources in allocations.items()}
+        if _CHECK_GENERATION[req.context.version]:
+            # (Not in the API reference; OpenStack Placement shows it.)
+            for consumer, entry in body.items():
+                entry['consumer_generation'] = generations[consumer]
         jsonio.write(req, resp, {
             'resource_provider_generation': provider.generation,
-            'allocations': {consumer: {'resources': resources}
-                            for consumer, resources in allocations.items()},
+            'allocations': body,
         }, modified=jsonio.last_modified(*rows))

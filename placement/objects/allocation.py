@@ -293,14 +293,20 @@ def for_consumer(conn, consumer_uuid):
 
 
 def for_provider(conn, provider_id):
-    """({consumer uuid: {class name: used}}, rows)."""
+    """({consumer uuid: {class name: used}}, {consumer uuid: consumer
+    generation, None for a consumer without a record}, rows)."""
     rc = tables.resource_classes
+    consumers = consumer_obj.CONSUMERS
     rows = conn.execute(
         sa.select(ALLOC.c.consumer_id, rc.c.name, ALLOC.c.used,
-                  ALLOC.c.created_at, ALLOC.c.updated_at)
-        .select_from(ALLOC.join(rc, ALLOC.c.resource_class_id == rc.c.id))
+                  ALLOC.c.created_at, ALLOC.c.updated_at,
+                  consumers.c.generation)
+        .select_from(ALLOC.join(rc, ALLOC.c.resource_class_id == rc.c.id)
+                     .outerjoin(consumers,
+                                consumers.c.uuid == ALLOC.c.consumer_id))
         .where(ALLOC.c.resource_provider_id == provider_id)).all()
-    result = {}
+    result, generations = {}, {}
     for row in rows:
         result.setdefault(row.consumer_id, {})[row.name] = row.used
-    return result, rows
+        generations[row.consumer_id] = row.generation
+    return result, generations, rows
