@@ -12,7 +12,8 @@ reshaper).  Inside the caller's transaction it:
 3. deletes the consumers' old allocations, inserts the new ones, and only
    then checks capacity by reading usage *after* taking the locks, so the
    check sees every committed claim and this request's own changes;
-4. bumps the generation of each provider that received allocations and
+4. bumps the generation of each provider that received allocations (and
+   of each provider an empty set took a consumer's allocations from) and
    removes consumers left with none.
 
 Any failure raises before commit and the caller's transaction rolls
@@ -179,6 +180,9 @@ def _delete_old(conn, consumer_uuids):
     return removed
 
 
+_PROVIDERS_HELD = sa.select(RP.c.uuid).distinct().select_from(
+    ALLOC.join(RP, RP.c.id == ALLOC.c.resource_provider_id)
+).where(ALLOC.c.consumer_id.in_(sa.bindparam('uuids', expanding=True)))
 _HELD = sa.select(
     ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id, ALLOC.c.used
 ).where(ALLOC.c.consumer_id.in_(sa.bindparam('uuids', expanding=True)))
@@ -229,8 +233,15 @@ def replace(conn, requests, last=False):
     names = {rc for r in requests for res in r.allocations.values()
              for rc in res}
     class_ids = resource_class.ids_for_names(conn, names)
-    provider_ids = _lock_providers(
-        conn, {uuid for r in requests for uuid in r.allocations})
+    providers = {uuid for r in requests for uuid in r.allocations}
+    emptied = [r.consumer_uuid for r in requests if not r.allocations]
+    if emptied:
+        # Providers losing a consumer's allocations to an empty set count
+        # as written (their generations change), as in OpenStack
+        # Placement; a DELETE of the allocations leaves them as they are.
+        providers.update(sql.execute(conn, _PROVIDERS_HELD, {
+            'uuids': emptied}).scalars())
+    provider_ids = _lock_providers(conn, providers)
 
     existing = []
     for request in requests:
@@ -256,7 +267,6 @@ def replace(conn, requests, last=False):
         _check_capacity(conn, wanted, removed,
                         {v: k for k, v in provider_ids.items()},
                         {v: k for k, v in class_ids.items()})
-    emptied = [r.consumer_uuid for r in requests if not r.allocations]
     if rows:
         sql.execute(conn, _INSERT, rows, last=last and not emptied)
     consumer_obj.delete_if_unused(conn, emptied, last=last)
