@@ -593,3 +593,29 @@ def test_reshape_of_inventories_alone(database, tree):
     reshape(database, {child.uuid: {'MEMORY_MB': 512}})
     assert inventories_of(database, child) == {'MEMORY_MB': 512}
     assert inventories_of(database, parent) == {'VCPU': 8, 'DISK_GB': 100}
+
+
+def test_reshape_generations_as_openstack_placement_counts_them(database,
+                                                                tree):
+    """Each step that writes a provider bumps its generation once: the
+    union step only for a provider with inventory asked for, the
+    allocations step for a provider receiving allocations or losing an
+    emptied consumer's, the last step for every provider named."""
+    parent, child, a, b = tree
+    reshape(database, {child.uuid: {'VCPU': 8}},
+            request(a, {child.uuid: {'VCPU': 2}}, generation=1),
+            request(b, {child.uuid: {'VCPU': 3}}, generation=1))
+    before = _generations(database, tree)
+    # Every allocation goes back to the parent; the child's inventory
+    # is emptied; one consumer is emptied.
+    reshape(database, {parent.uuid: {'VCPU': 8, 'DISK_GB': 100},
+                       child.uuid: {}},
+            request(a, {parent.uuid: {'VCPU': 5}}, generation=2),
+            request(b, {}, generation=2))
+    after = _generations(database, tree)
+    # parent: union, allocations, last step; child: the emptied consumer's
+    # allocations, last step (no union: nothing asked for).
+    assert (after[0] - before[0], after[1] - before[1]) == (3, 2)
+    assert inventories_of(database, child) == {}
+    assert held(database, a) == {parent.uuid: {'VCPU': 5}}
+    assert held(database, b) == {}

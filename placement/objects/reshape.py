@@ -6,7 +6,8 @@ inventory to land on, so the work is done in three steps, each with the
 usual rules and generation bumps:
 
 1. give each provider the union of its current and its requested
-   inventories (requested values win), so nothing in use disappears yet;
+   inventories (requested values win), so nothing in use disappears yet
+   (a provider whose requested inventory is empty is left as it is);
 2. replace the consumers' allocations (capacity checked);
 3. set each provider's inventory to exactly what was requested, which
    now fails only if something still uses a removed inventory.
@@ -43,6 +44,11 @@ def reshape(conn, inventories, requests):
     providers = _locked_providers(conn, inventories)
     for uuid, provider in providers.items():
         wanted = inventories[uuid][1]
+        if not wanted:
+            # The union would be the current inventory: step 1 leaves the
+            # provider (and its generation) as it is, as in OpenStack
+            # Placement.
+            continue
         names = {inv.resource_class for inv in wanted}
         union = wanted + [inv for inv in inv_obj.list_for_provider(
             conn, provider) if inv.resource_class not in names]
