@@ -37,7 +37,7 @@ def _named_aggregates():
 
 
 def _when_expected(column):
-    """``column`` (a labelled scalar subquery), read only when the
+    """``column`` (a labelled expression), read only when the
     provider's generation is the one the write expects (parameter
     ``expected``): a stale claim does not pay for it."""
     return sa.case((RP.c.generation == sa.bindparam('expected'),
@@ -356,11 +356,8 @@ def _claim_and_replace_traits_postgresql():
                   sa.bindparam('now', type_=sa.DateTime))
         .where(wanted.c.id.not_in(sa.select(current.c.trait_id)),
                sa.exists(sa.select(claimed.c.id)))).cte('added')
-    # A stale claim does not pay for ``changes`` either.
     return (claim_statement_postgresql(claimed=claimed)
-            .add_columns(sa.case((RP.c.generation
-                                  == sa.bindparam('expected'), changes))
-                         .label('changes'))
+            .add_columns(_when_expected(changes.label('changes')))
             .add_cte(removed, added))
 
 
