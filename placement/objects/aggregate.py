@@ -7,8 +7,10 @@ An aggregate's row, once created, never changes and is never deleted:
 its id names the same uuid for the life of the database, and ids are
 not reused.  So each process remembers, per database engine, the uuid
 of every aggregate id it has read (``uuids_of``), and reads of a
-provider's aggregates ask the database for ids only, without the join
-to the aggregates table (which costs MariaDB about 2 us per aggregate);
+provider's aggregates ask the database for ids, without the join to the
+aggregates table (which costs MariaDB about 2 us per aggregate), and
+for the uuids only of ids above the newest it remembers: those of
+aggregates created since (``linked_item``), in the same statement;
 on PostgreSQL, writes name the aggregates it remembers by id, so the
 database looks up only the uuids it has not read (``remembered_ids``).
 This holds as long as the database is not replaced under a running
@@ -103,13 +105,15 @@ REMEMBERED = 100000
 
 class _Memory:
     """The aggregates read through one engine, both ways: ``uuid_of``
-    {id: uuid} and ``id_of`` {uuid: id}."""
+    {id: uuid} and ``id_of`` {uuid: id}; ``newest`` is the largest id
+    remembered (0 when none is)."""
 
-    __slots__ = ('uuid_of', 'id_of')
+    __slots__ = ('uuid_of', 'id_of', 'newest')
 
     def __init__(self):
         self.uuid_of = {}
         self.id_of = {}
+        self.newest = 0
 
     def __len__(self):
         return len(self.uuid_of)
@@ -130,16 +134,60 @@ def uuids_of(conn, ids):
         return [known[agg_id] for agg_id in ids]
     found = dict(sql.execute(conn, _UUIDS_BY_ID,
                              {'ids': sorted(set(missing))}).all())
-    with _remembered_lock:
-        current = _remembered.get(conn.engine)
-        if current is None or len(current) + len(found) > REMEMBERED:
-            current = _remembered[conn.engine] = _Memory()
-        current.uuid_of.update(found)
-        current.id_of.update((agg_uuid, agg_id)
-                             for agg_id, agg_uuid in found.items())
+    _remember(conn.engine, found)
     return [agg_uuid for agg_uuid in
             (found.get(agg_id) or known.get(agg_id) for agg_id in ids)
             if agg_uuid is not None]
+
+
+def _remember(engine, found):
+    """Add {id: uuid} ``found`` (read from committed rows) to what this
+    process remembers of ``engine``'s aggregates."""
+    if not found:
+        return
+    with _remembered_lock:
+        current = _remembered.get(engine)
+        if current is None or len(current) + len(found) > REMEMBERED:
+            current = _remembered[engine] = _Memory()
+        current.uuid_of.update(found)
+        current.id_of.update((agg_uuid, agg_id)
+                             for agg_id, agg_uuid in found.items())
+        current.newest = max(current.newest, max(found))
+
+
+def newest_remembered(conn):
+    """The largest aggregate id this process remembers for ``conn``'s
+    engine (0 when none): the parameter ``newest`` of ``linked_item``."""
+    return _remembered.get(conn.engine, _NOTHING_REMEMBERED).newest
+
+
+def linked_item(provider_aggregate_id):
+    """A provider's link to an aggregate as the string 'id', or 'id:uuid'
+    when the id is above the parameter ``newest`` (given
+    ``newest_remembered``): the aggregates created since this process
+    last read one come with their uuids, in the same statement.  An id
+    with no aggregate above ``newest`` is NULL (left out)."""
+    uuid = (sa.select(AGG.c.uuid).where(AGG.c.id == provider_aggregate_id)
+            .scalar_subquery())
+    return sa.cast(provider_aggregate_id, sa.String) + sa.case(
+        (provider_aggregate_id > sa.bindparam('newest', type_=sa.Integer),
+         sa.literal_column("':'", sa.String) + uuid),
+        else_=sa.literal_column("''", sa.String))
+
+
+def uuids_of_linked(conn, items):
+    """The uuids of the aggregates ``items`` (strings ``linked_item``
+    made, in their order): those given with their uuid are remembered,
+    the others are found as ``uuids_of`` finds them."""
+    ids, found = [], {}
+    for item in items:
+        agg_id, _, agg_uuid = item.partition(':')
+        agg_id = int(agg_id)
+        ids.append(agg_id)
+        if agg_uuid:
+            found[agg_id] = agg_uuid
+    _remember(conn.engine, found)
+    return uuids_of(conn, ids)
 
 
 def remembered_ids(conn, uuids):

@@ -188,16 +188,16 @@ def joined(strings):
     return sa.func.aggregate_strings(strings, sa.literal_column("','"))
 
 
-def linked_string(kind, provider_id, names_only=False, ids_only=False):
+def linked_string(kind, provider_id, names_only=False):
     """What ``kind`` links to the provider ``provider_id`` as one
-    'id[:name],...' string, with ``names_only`` 'name,...', with
-    ``ids_only`` 'id,...' (a scalar subquery, which a locking read does
-    not extend to): one row with a string costs the drivers much less to
-    decode than a row per linked value."""
+    'id[:name],...' string, with ``names_only`` 'name,...' (a scalar
+    subquery, which a locking read does not extend to): one row with a
+    string costs the drivers much less to decode than a row per linked
+    value."""
     link_id, name = LINKS[kind]
     link = link_id.table
     pairs, joins = sa.cast(link_id, sa.String), link
-    if name is not None and not ids_only:
+    if name is not None:
         pairs = name if names_only else pairs + ':' + name
         joins = link.join(name.table, name.table.c.id == link_id)
     return (sa.select(joined(pairs))
@@ -212,18 +212,28 @@ def linked_string(kind, provider_id, names_only=False, ids_only=False):
 # the provider's id and generation.
 BRIEF = sa.select(RP.c.id, RP.c.generation).where(
     RP.c.uuid == sa.bindparam('uuid'))
+
+
+def _aggregates_linked(provider_id):
+    """The provider's aggregates as 'id[:uuid],...' (``aggregate.
+    linked_item``: the uuid only of those this process has not read)."""
+    link = tables.resource_provider_aggregates
+    return (sa.select(joined(aggregate.linked_item(link.c.aggregate_id)))
+            .where(link.c.resource_provider_id == provider_id)
+            .scalar_subquery().label('linked'))
+
+
 # Reads of a provider's generation with what is linked to it: for traits
 # their names and the provider's timestamps (their last-modified), for
-# aggregates their ids (``aggregate.uuids_of`` knows their uuids).
+# aggregates their ids (``aggregate.uuids_of_linked`` knows their uuids).
 _LINKED = {
-    kind: sa.select(RP.c.generation, *timestamps,
-                    linked_string(kind, RP.c.id, names_only=True,
-                                  ids_only=kind == 'aggregates'))
+    kind: sa.select(RP.c.generation, *timestamps, linked)
     .where(RP.c.uuid == sa.bindparam('uuid'))
     .execution_options(**{prepared.PREPARE: True})
-    for kind, timestamps in (
-        ('traits', (RP.c.created_at, RP.c.updated_at)),
-        ('aggregates', ()))}
+    for kind, timestamps, linked in (
+        ('traits', (RP.c.created_at, RP.c.updated_at),
+         linked_string('traits', RP.c.id, names_only=True)),
+        ('aggregates', (), _aggregates_linked(RP.c.id)))}
 
 
 def stored_uuid(uuid):
@@ -232,8 +242,9 @@ def stored_uuid(uuid):
     return uuid.lower()
 
 
-def _get_with_linked(conn, kind, uuid):
-    row = sql.execute(conn, _LINKED[kind], {'uuid': uuid}).first()
+def _get_with_linked(conn, kind, uuid, **parameters):
+    row = sql.execute(conn, _LINKED[kind], dict(parameters, uuid=uuid)
+                      ).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
     return (ResourceProvider.brief(None, stored_uuid(uuid), *row[:-1]),
@@ -250,11 +261,12 @@ def get_with_traits(conn, uuid):
 
 def get_with_aggregates(conn, uuid):
     """(provider, sorted aggregate uuids), in one query (and one more
-    for aggregates this process has not seen before); raises
-    ResourceProviderNotFound.  The provider knows its generation, not its
-    id or timestamps."""
-    provider, ids = _get_with_linked(conn, 'aggregates', uuid)
-    return provider, sorted(aggregate.uuids_of(conn, list(map(int, ids))))
+    when the provider has an aggregate this process has not read, but
+    older than the newest it has read); raises ResourceProviderNotFound.
+    The provider knows its generation, not its id or timestamps."""
+    provider, items = _get_with_linked(
+        conn, 'aggregates', uuid, newest=aggregate.newest_remembered(conn))
+    return provider, sorted(aggregate.uuids_of_linked(conn, items))
 
 
 # A new root provider is its own root.  PostgreSQL takes the id from the
