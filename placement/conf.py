@@ -47,6 +47,13 @@ _OPTS = {
                          'server-side prepared statements. Turn off '
                          'behind a proxy that pools connections per '
                          'transaction (PgBouncer in transaction mode).'),
+        cfg.BoolOpt('multi_statements', default=True,
+                    help='MariaDB/MySQL only (PyMySQL or mysqlclient): '
+                         'open connections with the multi-statement '
+                         'capability, so that a write sends, for example, '
+                         'its last statement and its COMMIT in one round '
+                         'trip. Turn off behind a proxy that refuses '
+                         'multi-statement queries.'),
         cfg.StrOpt('connection_parameters', default='',
                    help='Extra query parameters for the connection URL.'),
     ],

@@ -16,7 +16,8 @@ Per-backend setup:
 - MariaDB/MySQL: READ COMMITTED, so reads after a row lock see the latest
   committed data instead of a REPEATABLE READ snapshot; strict SQL mode.
   Connections may send several statements at once (pymysql and
-  mysqlclient), which lets a statement carry the transaction's COMMIT
+  mysqlclient, unless ``[placement_database] multi_statements`` is
+  off), which lets a statement carry the transaction's COMMIT
   (``sql.execute(..., last=True)``) or a second statement
   (``sql.execute(..., then=...)``) in the same round trip.
 - PostgreSQL: READ COMMITTED (its default).
@@ -99,7 +100,10 @@ def _sqlite_setup(engine):
             conn.exec_driver_sql('BEGIN')
 
 
-def _mysql_setup(engine):
+def _mysql_setup(engine, together=True):
+    """MariaDB/MySQL: session settings, COMMIT and ROLLBACK skipped when
+    no transaction can be open, and with ``together`` (and a driver that
+    can) several statements per round trip (``sql.sends_together``)."""
     @event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
@@ -117,8 +121,10 @@ def _mysql_setup(engine):
     dialect.do_commit = _unless_over(dialect.do_commit)
     dialect.do_rollback = _unless_over(dialect.do_rollback)
 
-    if dialect.driver not in MULTI_STATEMENT_DRIVERS:
+    if not together or dialect.driver not in MULTI_STATEMENT_DRIVERS:
+        _shape_with(engine, _mysql_shape_alone)
         return
+    setattr(dialect, SENDS_TOGETHER, True)
 
     @event.listens_for(engine, 'do_connect')
     def _multi_statements(_dialect, _record, _cargs, cparams):
@@ -126,6 +132,14 @@ def _mysql_setup(engine):
             _MULTI_STATEMENTS
 
     _shape_with(engine, _mysql_shape)
+
+
+def _mysql_shape_alone(conn, cursor, statement, parameters, options, binds,
+                       executemany):
+    """A MariaDB/MySQL statement sent alone: after it a transaction may
+    be open (until a COMMIT or ROLLBACK goes out)."""
+    setattr(cursor.connection, _MAY_BE_OPEN, True)
+    return statement, parameters
 
 
 def _mysql_shape(conn, cursor, statement, parameters, options, binds,
@@ -150,6 +164,9 @@ def _mysql_shape(conn, cursor, statement, parameters, options, binds,
 
 # MySQL drivers that can send several statements in one query.
 MULTI_STATEMENT_DRIVERS = ('pymysql', 'mysqldb')
+# Attribute of a MariaDB/MySQL engine's dialect: True when its
+# connections send several statements in one query.
+SENDS_TOGETHER = 'placement_sends_together'
 # MySQL server status flags (the protocol's OK packets carry them) and
 # the client capability of several statements per query.
 _IN_TRANS, _AUTOCOMMIT = 0x1, 0x2
@@ -406,7 +423,8 @@ def create_engine(url, conf=None, autocommit=False):
     else:
         _ping_when_idle(engine)
         if backend == 'mysql':
-            _mysql_setup(engine)
+            _mysql_setup(engine, together=(
+                conf is None or conf.placement_database.multi_statements))
         elif backend == 'postgresql' and autocommit:
             _postgresql_setup(engine, prepare=(
                 conf is None or conf.placement_database.prepared_statements))

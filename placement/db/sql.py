@@ -104,9 +104,9 @@ def holds_nothing(conn):
 def sends_together(conn):
     """True when ``conn`` sends several statements in one round trip
     (``execute``'s ``then``): MariaDB/MySQL through pymysql or
-    mysqlclient."""
-    return conn.dialect.name in ('mysql', 'mariadb') and \
-        conn.dialect.driver in engine.MULTI_STATEMENT_DRIVERS
+    mysqlclient, unless ``[placement_database] multi_statements`` is
+    off."""
+    return getattr(conn.dialect, engine.SENDS_TOGETHER, False)
 
 
 # (dialect name, statement) -> its SQL text: statements sent after
