@@ -36,12 +36,18 @@ def _named_aggregates():
             .scalar_subquery().label('named'))
 
 
-def _when_expected(column):
-    """``column`` (a labelled expression), read only when the
-    provider's generation is the one the write expects (parameter
-    ``expected``): a stale claim does not pay for it."""
+def _if_expected(expression, otherwise=None):
+    """``expression``, evaluated only when the provider's generation is
+    the one the write expects (parameter ``expected``), else
+    ``otherwise``: a stale claim does not pay for it."""
     return sa.case((RP.c.generation == sa.bindparam('expected'),
-                    column.element)).label(column.name)
+                    expression), else_=otherwise)
+
+
+def _when_expected(column):
+    """``column`` (a labelled expression), read only when the claim's
+    generation is the one expected (``_if_expected``)."""
+    return _if_expected(column.element).label(column.name)
 
 
 def _claim_reads():
@@ -118,8 +124,7 @@ def claimed_in_snapshot_postgresql(*conditions):
             # A condition that reads no column of the row would be
             # checked once, before the row is read: for a stale claim
             # too.
-            *[sa.case((RP.c.generation == sa.bindparam('expected'),
-                       condition), else_=sa.false())
+            *[_if_expected(condition, otherwise=sa.false())
               for condition in conditions])
         .values(generation=RP.c.generation + 1,
                 updated_at=sa.bindparam('now'))
