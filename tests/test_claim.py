@@ -291,8 +291,8 @@ def test_claim_and_set_standard_traits(database):
 
 
 def test_claim_and_set_custom_traits(database):
-    """Writes naming custom traits (on PostgreSQL one statement that
-    looks them up, claims and writes) write nothing when a trait is
+    """Writes naming custom traits (a claim, then a share-locked lookup
+    of the traits the provider lacks) write nothing when a trait is
     missing, and name every missing one."""
     provider = create(database, 'custom')
     write = claim.claim_and_set_traits
