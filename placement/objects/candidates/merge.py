@@ -10,7 +10,11 @@ of one piece per group is a preliminary candidate.  It is kept when:
 - the amounts summed per provider and class still fit the inventory
   (capacity and ``max_unit``): groups were checked one by one.
 
-Identical candidates found under several anchors count once.  A group
+Choices are visited in order, and a choice whose first pieces already
+break the isolate or capacity rule is not extended, so a wide tree (many
+like children asked for by as many groups) costs about as much as the
+candidates it has.  Identical candidates found under several anchors
+count once.  A group
 served by sharing providers alone is offered under every tree they serve,
 so it combines with the other groups' pieces in each of those trees.  Anchors
 are visited in id order; with a bound on how many candidates to compute,
@@ -92,10 +96,49 @@ class Combiner:
 
     def _under(self, anchor):
         lists = [by_anchor[anchor] for by_anchor in self.pieces]
-        for choice in itertools.product(*lists):
+        for choice in self._choices(lists):
             candidate = self._combine(choice)
             if candidate is not None:
                 yield candidate
+
+    def _choices(self, lists):
+        """The choices of ``itertools.product(*lists)``, in its order,
+        except those whose first pieces already break a rule that more
+        pieces cannot mend: two suffixed groups on one provider under
+        ``isolate``, or more than a provider holds (amounts only add
+        up).  A wide tree (many like children, as many groups) has few
+        valid choices among very many: they are found without visiting
+        the others.  ``_combine`` still checks every rule."""
+        depth = len(lists)
+        isolating = [self.isolate and group.single_provider
+                     for group in self.groups]
+        holds = self.capacity.get
+        totals = collections.Counter()
+        used = set()
+        choice = [None] * depth
+
+        def extend(level):
+            for piece in lists[level]:
+                if isolating[level] and not used.isdisjoint(piece.providers):
+                    continue
+                if not all(holds(p, rc).holds(totals[p, rc] + amount)
+                           for p, rc, amount in piece.amounts):
+                    continue
+                choice[level] = piece
+                if level + 1 == depth:
+                    yield tuple(choice)
+                    continue
+                for p, rc, amount in piece.amounts:
+                    totals[p, rc] += amount
+                if isolating[level]:
+                    used.update(piece.providers)
+                yield from extend(level + 1)
+                for p, rc, amount in piece.amounts:
+                    totals[p, rc] -= amount
+                if isolating[level]:
+                    used.difference_update(piece.providers)
+
+        return extend(0)
 
     def _combine(self, choice):
         if len(choice) == 1:
