@@ -21,9 +21,11 @@ LOG = logging.getLogger(__name__)
 
 
 def make_database(conf):
-    """The ``Database`` named by ``[placement_database] connection``."""
-    return db_engine.Database(conf_mod.database_url(conf), conf,
-                              conf.placement_database.max_retries)
+    """The ``Database`` named by ``[placement_database] connection``,
+    once its server can be reached (``Database.reach``)."""
+    db = db_engine.Database(conf_mod.database_url(conf), conf)
+    db.reach()
+    return db
 
 
 def create_app(conf, db=None, sync_standard=True):

@@ -22,6 +22,13 @@ _OPTS = {
     None: [
         cfg.StrOpt('state_path', default=DEFAULT_DATA_DIR,
                    help='Directory holding the default SQLite database.'),
+        cfg.BoolOpt('log_options', default=True,
+                    help='With debug, log every option in force at '
+                         'start-up (secret ones masked).'),
+        # Accepted for existing configuration files; nothing here uses
+        # them.
+        cfg.StrOpt('pybasedir', help='Not used by this service.'),
+        cfg.StrOpt('tempdir', help='Not used by this service.'),
     ],
     'placement_database': [
         cfg.StrOpt('connection', secret=True,
@@ -39,9 +46,32 @@ _OPTS = {
         cfg.IntOpt('connection_recycle_time', default=3600,
                    help='Seconds after which pooled connections are '
                         'replaced.'),
-        cfg.IntOpt('max_retries', default=10,
-                   help='How often a transaction that lost a deadlock or '
-                        'lock wait is retried before answering 409.'),
+        cfg.IntOpt('max_retries', default=10, min=-1,
+                   help='PostgreSQL and MariaDB/MySQL: how many more '
+                        'times to try connecting at start-up while the '
+                        'server cannot be reached (-1: until it can).'),
+        cfg.IntOpt('retry_interval', default=10, min=0,
+                   help='Seconds between those connection attempts.'),
+        cfg.StrOpt('mysql_sql_mode', default='TRADITIONAL',
+                   help='MariaDB/MySQL: the sql_mode of every session; '
+                        'empty leaves the server\'s own.'),
+        cfg.BoolOpt('sqlite_synchronous', default=True,
+                    help='SQLite: wait for each commit to reach the '
+                         'disk (synchronous = FULL); false does not '
+                         'wait (OFF), and a crash of the machine can '
+                         'lose or corrupt recent writes.'),
+        cfg.IntOpt('connection_debug', default=0, min=0, max=100,
+                   help='Log SQL statements: 50 and above at INFO, 100 '
+                        'at DEBUG with the rows they return. Statements '
+                        'then all go through SQLAlchemy, none prepared, '
+                        'which is slower.'),
+        cfg.StrOpt('slave_connection', secret=True,
+                   help='Accepted for existing configuration files: '
+                        'reads go to "connection", as OpenStack '
+                        'Placement\'s do.'),
+        cfg.BoolOpt('connection_trace', default=False,
+                    help='Accepted for existing configuration files; not '
+                         'used.'),
         cfg.BoolOpt('prepared_statements', default=True,
                     help='PostgreSQL: run frequent statements as '
                          'server-side prepared statements. Turn off '
@@ -77,6 +107,12 @@ _OPTS = {
         cfg.IntOpt('max_allocation_candidates', default=-1,
                    help='Upper bound on allocation candidates computed; '
                         '-1 means no bound.'),
+        cfg.IntOpt('allocation_conflict_retry_count', default=10,
+                   help='Accepted for existing configuration files: an '
+                        'allocation write locks the providers it '
+                        'changes, so it never meets the provider '
+                        'generation conflict OpenStack Placement retries '
+                        'on.'),
         cfg.StrOpt('allocation_candidates_generation_strategy',
                    default='depth-first',
                    choices=['depth-first', 'breadth-first'],
@@ -95,6 +131,15 @@ _OPTS = {
         cfg.ListOpt('allow_methods',
                     default=['GET', 'PUT', 'POST', 'DELETE', 'PATCH']),
         cfg.ListOpt('allow_headers', default=[]),
+    ],
+    'workarounds': [
+        cfg.BoolOpt('optimize_for_wide_provider_trees', default=False,
+                    help='Accepted for existing configuration files: '
+                         'allocation candidates are always generated '
+                         'without extending a combination of request '
+                         'groups that already breaks group_policy=isolate '
+                         'or a provider\'s capacity, which is what this '
+                         'option turns on in OpenStack Placement.'),
     ],
     'oslo_middleware': [
         cfg.BoolOpt('enable_proxy_headers_parsing', default=False),
@@ -144,7 +189,7 @@ def setup_logging(conf):
     say otherwise); with ``debug``, the options in force are logged
     (secret ones masked)."""
     oslo_log.setup(conf, 'placement')
-    if conf.debug:
+    if conf.debug and conf.log_options:
         conf.log_opt_values(oslo_log.getLogger(__name__), logging.DEBUG)
 
 

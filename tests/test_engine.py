@@ -212,7 +212,7 @@ def test_write_retries_the_whole_function(database, two_providers):
 def test_write_gives_up_with_409(database, two_providers):
     captured = lock_wait_timeout(database, two_providers[0])
     calls = []
-    database.max_retries = 3
+    database.transaction_retries = 3
 
     def always(conn):
         calls.append(1)

@@ -206,9 +206,11 @@ def _plan(dialect, statement, keys, count):
 
 
 def runs_here(conn):
-    """True when ``run`` can send statements on ``conn``."""
+    """True when ``run`` can send statements on ``conn`` (not while they
+    are logged: ``connection_debug``)."""
     dialect = conn.dialect
-    return (dialect.name, dialect.driver) in DRIVERS
+    return (dialect.name, dialect.driver) in DRIVERS and \
+        not getattr(dialect, db_engine.LOGS_STATEMENTS, False)
 
 
 def run(conn, statement, params=None, options=None):

@@ -12,15 +12,23 @@ Per-backend setup:
 - SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` for write
   transactions so a writer takes the file's write lock before reading
   and never has to upgrade a read lock (which is what produces "database
-  is locked" under several processes).
+  is locked" under several processes); commits wait for the disk unless
+  ``[placement_database] sqlite_synchronous`` is off.
 - MariaDB/MySQL: READ COMMITTED, so reads after a row lock see the latest
-  committed data instead of a REPEATABLE READ snapshot; strict SQL mode.
+  committed data instead of a REPEATABLE READ snapshot; the session's
+  sql_mode is ``[placement_database] mysql_sql_mode`` (TRADITIONAL).
   Connections may send several statements at once (pymysql and
   mysqlclient, unless ``[placement_database] multi_statements`` is
   off), which lets a statement carry the transaction's COMMIT
   (``sql.execute(..., last=True)``) or a second statement
   (``sql.execute(..., then=...)``) in the same round trip.
 - PostgreSQL: READ COMMITTED (its default).
+
+``Database.reach`` waits for a server that cannot be reached yet at
+start-up (``max_retries`` and ``retry_interval``, as OpenStack Placement
+reads them).  With ``connection_debug`` at 50 or more, SQLAlchemy logs
+every statement (100: and the rows): every statement then goes through
+it, and none is prepared.
 
 Reads on PostgreSQL and MariaDB/MySQL run in autocommit mode on their
 own pool: at READ COMMITTED every statement already sees its own
@@ -66,6 +74,23 @@ _SQLITE_RETRY_TEXT = ('database is locked', 'database is busy',
 # A pooled connection idle longer than this is checked before reuse.
 PING_AFTER_IDLE = 10.0
 
+# How many times ``Database.write`` runs a transaction again that lost a
+# deadlock or a lock wait, before answering 409.
+TRANSACTION_RETRIES = 10
+
+# MySQL client errors for a server that cannot be reached (yet): cannot
+# connect by socket or TCP, gone away, connection lost.
+_MYSQL_UNREACHABLE = {2002, 2003, 2006, 2013}
+# What a PostgreSQL server that answered says when it cannot take a
+# connection yet; anything else it answers (a password refused, a
+# missing database) will not change by waiting.
+_PG_NOT_YET = ('starting up', 'shutting down', 'recovery mode',
+               'too many clients')
+
+# Dialect attribute: statements are logged (``connection_debug``), so
+# they all go through SQLAlchemy (``direct.runs_here``).
+LOGS_STATEMENTS = '_placement_logs_statements'
+
 
 def is_retryable(error):
     """True when a DBAPI error means the transaction may succeed if run
@@ -81,7 +106,30 @@ def is_retryable(error):
     return any(t in text for t in _SQLITE_RETRY_TEXT)
 
 
-def _sqlite_setup(engine):
+def unreachable(error):
+    """True when connecting failed because the server could not be
+    reached, which waiting may mend."""
+    orig = getattr(error, 'orig', None) or error
+    args = getattr(orig, 'args', ())
+    if args and isinstance(args[0], int):
+        return args[0] in _MYSQL_UNREACHABLE
+    text = str(orig)
+    if 'FATAL' in text:
+        return any(t in text for t in _PG_NOT_YET)
+    return True
+
+
+def _log_statements(engine, level):
+    """``connection_debug``: SQLAlchemy's engine logger at INFO (50 and
+    above: statements) or DEBUG (100: and rows), as oslo.db sets it."""
+    if level < 50:
+        return
+    logging.getLogger('sqlalchemy.engine').setLevel(
+        logging.DEBUG if level >= 100 else logging.INFO)
+    setattr(engine.dialect, LOGS_STATEMENTS, True)
+
+
+def _sqlite_setup(engine, synchronous=True):
     @event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy's begin event decide how transactions start.
@@ -89,7 +137,8 @@ def _sqlite_setup(engine):
         cur = dbapi_conn.cursor()
         cur.execute('PRAGMA busy_timeout = 30000')
         cur.execute('PRAGMA journal_mode = WAL')
-        cur.execute('PRAGMA synchronous = NORMAL')
+        cur.execute('PRAGMA synchronous = %s'
+                    % ('FULL' if synchronous else 'OFF'))
         cur.close()
 
     @event.listens_for(engine, 'begin')
@@ -100,16 +149,18 @@ def _sqlite_setup(engine):
             conn.exec_driver_sql('BEGIN')
 
 
-def _mysql_setup(engine, together=True):
-    """MariaDB/MySQL: session settings, COMMIT and ROLLBACK skipped when
-    no transaction can be open, and with ``together`` (and a driver that
-    can) several statements per round trip (``sql.sends_together``)."""
+def _mysql_setup(engine, together=True, sql_mode='TRADITIONAL'):
+    """MariaDB/MySQL: session settings (``sql_mode`` unless empty),
+    COMMIT and ROLLBACK skipped when no transaction can be open, and with
+    ``together`` (and a driver that can) several statements per round
+    trip (``sql.sends_together``)."""
     @event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
         # Lists of ids read with GROUP_CONCAT are never cut short.
-        cur.execute("SET SESSION sql_mode = 'TRADITIONAL', "
-                    "group_concat_max_len = 16777216")
+        cur.execute('SET SESSION group_concat_max_len = 16777216')
+        if sql_mode:
+            cur.execute('SET SESSION sql_mode = %s', (sql_mode,))
         cur.close()
 
     _reset_with(engine, _mysql_reset)
@@ -418,16 +469,22 @@ def create_engine(url, conf=None, autocommit=False):
             if 'charset' not in url.query:
                 url = url.update_query_dict({'charset': 'utf8mb4'})
     engine = sa.create_engine(url, **kwargs)
+    db = conf.placement_database if conf is not None else None
     if backend == 'sqlite':
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, synchronous=(
+            db is None or db.sqlite_synchronous))
     else:
         _ping_when_idle(engine)
         if backend == 'mysql':
-            _mysql_setup(engine, together=(
-                conf is None or conf.placement_database.multi_statements))
+            _mysql_setup(
+                engine, together=db is None or db.multi_statements,
+                sql_mode='TRADITIONAL' if db is None else db.mysql_sql_mode)
         elif backend == 'postgresql' and autocommit:
-            _postgresql_setup(engine, prepare=(
-                conf is None or conf.placement_database.prepared_statements))
+            # Logged statements are shown as written, not as EXECUTE.
+            _postgresql_setup(engine, prepare=db is None or (
+                db.prepared_statements and db.connection_debug < 50))
+    if db is not None:
+        _log_statements(engine, db.connection_debug)
     return engine
 
 
@@ -504,10 +561,11 @@ class Database:
     idle for ``PING_AFTER_IDLE`` seconds is checked before reuse.
     """
 
-    def __init__(self, url, conf=None, max_retries=10):
+    def __init__(self, url, conf=None,
+                 transaction_retries=TRANSACTION_RETRIES):
         self.url = str(url)
         self._conf = conf
-        self.max_retries = max_retries
+        self.transaction_retries = transaction_retries
         self._engine = None
         self._read_engine = None
         self._pid = None
@@ -531,6 +589,39 @@ class Database:
                     self._local = threading.local()
                     self._keepers = weakref.WeakSet()
         return self._engine, self._read_engine
+
+    def reach(self):
+        """Open one connection to a PostgreSQL or MariaDB/MySQL server,
+        trying again every ``retry_interval`` seconds, ``max_retries``
+        more times (-1: until it works), while the server cannot be
+        reached, as OpenStack Placement does at start-up.  Any other
+        failure to connect (a password refused, a missing database) is
+        raised at once."""
+        url = sa.engine.make_url(self.url)
+        if self._conf is None or url.get_backend_name() == 'sqlite':
+            return
+        options = self._conf.placement_database
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        attempt = 0
+        try:
+            while True:
+                try:
+                    engine.connect().close()
+                    return
+                except sa_exc.DBAPIError as error:
+                    if not unreachable(error) or \
+                            0 <= options.max_retries <= attempt:
+                        raise
+                    attempt += 1
+                    LOG.warning(
+                        'Cannot reach the database (attempt %d of %s): %s; '
+                        'trying again in %d s', attempt,
+                        options.max_retries + 1 if options.max_retries >= 0
+                        else 'unbounded', str(error.orig).strip(),
+                        options.retry_interval)
+                    time.sleep(options.retry_interval)
+        finally:
+            engine.dispose()
 
     def _kept(self, engine):
         """The calling thread's kept connections, or False when it keeps
@@ -665,7 +756,7 @@ class Database:
                 if not is_retryable(error):
                     raise
                 attempt += 1
-                if attempt > self.max_retries:
+                if attempt > self.transaction_retries:
                     LOG.warning('giving up after %d retries: %s',
                                 attempt - 1, error)
                     raise errors.DatabaseContention() from error
