@@ -106,7 +106,7 @@ def is_retryable(error):
     return any(t in text for t in _SQLITE_RETRY_TEXT)
 
 
-def unreachable(error):
+def _unreachable(error):
     """True when connecting failed because the server could not be
     reached, which waiting may mend."""
     orig = getattr(error, 'orig', None) or error
@@ -609,7 +609,7 @@ class Database:
                     engine.connect().close()
                     return
                 except sa_exc.DBAPIError as error:
-                    if not unreachable(error) or \
+                    if not _unreachable(error) or \
                             0 <= options.max_retries <= attempt:
                         raise
                     attempt += 1

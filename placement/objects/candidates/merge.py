@@ -14,12 +14,12 @@ Choices are visited in order, and a choice whose first pieces already
 break the isolate or capacity rule is not extended, so a wide tree (many
 like children asked for by as many groups) costs about as much as the
 candidates it has.  Identical candidates found under several anchors
-count once.  A group
-served by sharing providers alone is offered under every tree they serve,
-so it combines with the other groups' pieces in each of those trees.  Anchors
-are visited in id order; with a bound on how many candidates to compute,
-``depth-first`` exhausts one anchor before the next while
-``breadth-first`` takes one candidate from each anchor in turn.
+count once.  A group served by sharing providers alone is offered under
+every tree they serve, so it combines with the other groups' pieces in
+each of those trees.  Anchors are visited in id order; with a bound on
+how many candidates to compute, ``depth-first`` exhausts one anchor
+before the next while ``breadth-first`` takes one candidate from each
+anchor in turn.
 """
 
 import collections
@@ -112,7 +112,7 @@ class Combiner:
         depth = len(lists)
         isolating = [self.isolate and group.single_provider
                      for group in self.groups]
-        holds = self.capacity.get
+        inventory = self.capacity.get
         totals = collections.Counter()
         used = set()
         choice = [None] * depth
@@ -121,7 +121,7 @@ class Combiner:
             for piece in lists[level]:
                 if isolating[level] and not used.isdisjoint(piece.providers):
                     continue
-                if not all(holds(p, rc).holds(totals[p, rc] + amount)
+                if not all(inventory(p, rc).holds(totals[p, rc] + amount)
                            for p, rc, amount in piece.amounts):
                     continue
                 choice[level] = piece
