@@ -60,6 +60,7 @@ class ProviderAggregates(api.Resource):
         provider, uuids = self.db.read(sub.get_provider_with_aggregates, uuid)
         jsonio.write(req, resp, _render(provider, uuids, req.context.version))
 
+    @jsonio.requires_json()
     @since('1.1')
     @auth.authorize('placement:resource_providers:aggregates:update')
     def on_put(self, req, resp, uuid):

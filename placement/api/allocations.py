@@ -93,6 +93,7 @@ class Allocations(api.Resource):
     """POST /allocations: several consumers changed in one transaction."""
 
     @since('1.13')
+    @jsonio.requires_json()
     @auth.authorize('placement:allocations:manage')
     def on_post(self, req, resp):
         version = req.context.version
@@ -124,6 +125,7 @@ class ConsumerAllocations(api.Resource):
                 body[field] = values[field]
         jsonio.write(req, resp, body, modified=jsonio.last_modified(*rows))
 
+    @jsonio.requires_json()
     @auth.authorize('placement:allocations:update')
     def on_put(self, req, resp, consumer_uuid):
         version = req.context.version

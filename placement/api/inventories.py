@@ -88,6 +88,7 @@ class Inventories(api.Resource):
         jsonio.write(req, resp, render_all(inventories, provider),
                      modified=jsonio.last_modified(*inventories))
 
+    @jsonio.requires_json()
     @auth.authorize('placement:resource_providers:inventories:update')
     def on_put(self, req, resp, uuid):
         data = sub.read_body(req, self.db, uuid, schema.PUT_ALL)
@@ -137,6 +138,7 @@ class Inventories(api.Resource):
             return False
         return True
 
+    @jsonio.requires_json()
     @auth.authorize('placement:resource_providers:inventories:create')
     def on_post(self, req, resp, uuid):
         data = sub.read_body(req, self.db, uuid, schema.POST)
@@ -188,6 +190,7 @@ class Inventory(api.Resource):
         jsonio.write(req, resp, render_with_generation(inventory, provider),
                      modified=jsonio.last_modified(inventory))
 
+    @jsonio.requires_json()
     @auth.authorize('placement:resource_providers:inventories:update')
     def on_put(self, req, resp, uuid, resource_class):
         data = sub.read_body(req, self.db, uuid, schema.PUT_ONE)

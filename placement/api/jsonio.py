@@ -8,7 +8,10 @@ import datetime
 import json
 import re
 
+import falcon
+
 from placement import errors
+from placement import microversion
 from placement import schemas
 
 CACHE_HEADERS_VERSION = (1, 15)
@@ -27,13 +30,32 @@ def _is_text(data):
     return True
 
 
-def read(req, schema=None):
-    """The request's JSON document, validated against ``schema``."""
+def _require_json(req):
     content_type = (req.content_type or '').split(';')[0].strip().lower()
     if content_type != 'application/json':
         raise errors.HTTPError(
             415, 'The media type %s is not supported, use application/json'
             % (req.content_type or None))
+
+
+def requires_json(before=None):
+    """A responder hook answering 415 unless the request body is JSON
+    (before microversion ``before``, when given).  Placed where
+    OpenStack Placement checks the media type among a handler's other
+    checks: before the policy, and before or after the microversion
+    gate as it does."""
+    if before is not None:
+        before = microversion.to_tuple(before)
+
+    def hook(req, resp, resource, params):
+        if before is None or req.context.version < before:
+            _require_json(req)
+    return falcon.before(hook)
+
+
+def read(req, schema=None):
+    """The request's JSON document, validated against ``schema``."""
+    _require_json(req)
     raw = req.bounded_stream.read()
     try:
         data = json.loads(raw)

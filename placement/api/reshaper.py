@@ -15,6 +15,7 @@ from placement.schemas import reshaper as schema
 
 class Reshaper(api.Resource):
     @since('1.30')
+    @jsonio.requires_json()
     @auth.authorize('placement:reshaper:reshape')
     def on_post(self, req, resp):
         version = req.context.version

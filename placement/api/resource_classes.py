@@ -36,6 +36,7 @@ class ResourceClasses(api.Resource):
                      modified=jsonio.last_modified(*classes))
 
     @since('1.2')
+    @jsonio.requires_json()
     @auth.authorize('placement:resource_classes:create')
     def on_post(self, req, resp):
         name = jsonio.read(req, schema.BODY)['name']
@@ -72,6 +73,7 @@ class ResourceClass(api.Resource):
                      modified=jsonio.last_modified(found))
 
     @since('1.2')
+    @jsonio.requires_json(before='1.7')
     @auth.authorize('placement:resource_classes:update')
     def on_put(self, req, resp, name):
         _PUT[req.context.version](self, req, resp, name)

@@ -61,6 +61,7 @@ class ResourceProviders(api.Resource):
             'resource_providers': render_all(providers, version)},
             modified=jsonio.last_modified(*providers))
 
+    @jsonio.requires_json()
     @auth.authorize('placement:resource_providers:create')
     def on_post(self, req, resp):
         version = req.context.version
@@ -91,6 +92,7 @@ class ResourceProvider(api.Resource):
         jsonio.write(req, resp, render(provider, req.context.version),
                      modified=jsonio.last_modified(provider))
 
+    @jsonio.requires_json()
     @auth.authorize('placement:resource_providers:update')
     def on_put(self, req, resp, uuid):
         version = req.context.version

@@ -107,6 +107,7 @@ class ProviderTraits(api.Resource):
                      modified=jsonio.last_modified(provider))
 
     @since('1.6')
+    @jsonio.requires_json()
     @auth.authorize('placement:resource_providers:traits:update')
     def on_put(self, req, resp, uuid):
         data = sub.read_body(req, self.db, uuid, schema.PROVIDER_TRAITS)

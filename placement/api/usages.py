@@ -28,10 +28,12 @@ class Usages(api.Resource):
     @since('1.9')
     def on_get(self, req, resp):
         version = req.context.version
-        params = jsonio.query(req, schema.USAGES_QUERY[version])
+        # As OpenStack Placement does: the policy before the query's
+        # checks, on the project asked for (if any).
+        project_id = jsonio.query(req).get('project_id')
         self.policy.authorize(req.context.auth, 'placement:usages',
-                              {'project_id': params['project_id'],
-                               'user_id': params.get('user_id')})
+                              {'project_id': project_id})
+        params = jsonio.query(req, schema.USAGES_QUERY[version])
         if _BY_CONSUMER_TYPE[version]:
             usages = self.db.read(usage_obj.for_project_by_type,
                                   params['project_id'], params.get('user_id'),
