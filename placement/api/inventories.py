@@ -226,7 +226,9 @@ class Inventory(api.Resource):
             raise errors.not_found('No inventory of class %s found for '
                                    'delete' % resource_class)
         except errors.InventoryInUse as exc:
+            # OpenStack Placement answers this one with the concurrent
+            # update code (a PUT that removes the class: inventory.inuse).
             raise errors.conflict('Unable to delete inventory of class %s: %s'
                                   % (resource_class, exc),
-                                  errors.INVENTORY_INUSE)
+                                  errors.CONCURRENT_UPDATE)
         jsonio.no_content(resp)
