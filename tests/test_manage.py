@@ -126,14 +126,21 @@ def test_status_upgrade_check(config_file, capsys):
     assert out.count('Result: Success') == 4, out
 
 
-def test_status_unreachable_database(tmp_path, capsys):
+@pytest.mark.parametrize('retries', [0, 2])
+def test_status_unreachable_database(tmp_path, capsys, caplog, retries):
+    """Tried ``max_retries`` more times, as at start-up, then reported."""
     config_file = databases.write_config(
         str(tmp_path / 'placement.conf'),
-        'postgresql+psycopg2://nobody@127.0.0.1:1/none')
+        'postgresql+psycopg2://nobody@127.0.0.1:1/none',
+        {'placement_database': {'max_retries': retries,
+                                'retry_interval': 0}})
     code, out = call(status.main, config_file, 'upgrade', 'check',
                      capsys=capsys)
     assert code == 2
     assert 'Cannot read the database' in out
+    waits = [r for r in caplog.records
+             if 'Cannot reach the database' in r.getMessage()]
+    assert len(waits) == retries
 
 
 def test_console_scripts(config_file):

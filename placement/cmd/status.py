@@ -16,8 +16,8 @@ import sys
 from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
 
+from placement import app as app_mod
 from placement import conf as conf_mod
-from placement.db import engine as db_engine
 from placement.db import sync
 from placement.db import takeover
 from placement.objects import data_migrations
@@ -35,9 +35,11 @@ class Checks(upgradecheck.UpgradeCommands):
         self.tables_readable = False
 
     def _database(self):
+        """The database, once reached: a server that cannot be reached
+        is waited for as at start-up (``max_retries``,
+        ``retry_interval``), as OpenStack Placement's check does."""
         if self.db is None:
-            self.db = db_engine.Database(conf_mod.database_url(self.conf),
-                                         self.conf)
+            self.db = app_mod.make_database(self.conf)
         return self.db
 
     def _check_schema(self):
