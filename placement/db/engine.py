@@ -92,16 +92,23 @@ _PG_NOT_YET = ('starting up', 'shutting down', 'recovery mode',
 LOGS_STATEMENTS = '_placement_logs_statements'
 
 
+def _driver_error(error):
+    """(the driver's exception behind SQLAlchemy's ``error``, its MySQL
+    error number or None for other drivers)."""
+    orig = getattr(error, 'orig', None) or error
+    args = getattr(orig, 'args', ())
+    return orig, args[0] if args and isinstance(args[0], int) else None
+
+
 def is_retryable(error):
     """True when a DBAPI error means the transaction may succeed if run
     again from the start."""
-    orig = getattr(error, 'orig', error)
+    orig, mysql_errno = _driver_error(error)
     pgcode = getattr(orig, 'pgcode', None)
     if pgcode is not None:
         return pgcode in _PG_RETRY_CODES
-    args = getattr(orig, 'args', ())
-    if args and isinstance(args[0], int):
-        return args[0] in _MYSQL_RETRY_CODES
+    if mysql_errno is not None:
+        return mysql_errno in _MYSQL_RETRY_CODES
     text = str(orig).lower()
     return any(t in text for t in _SQLITE_RETRY_TEXT)
 
@@ -109,10 +116,9 @@ def is_retryable(error):
 def _unreachable(error):
     """True when connecting failed because the server could not be
     reached, which waiting may mend."""
-    orig = getattr(error, 'orig', None) or error
-    args = getattr(orig, 'args', ())
-    if args and isinstance(args[0], int):
-        return args[0] in _MYSQL_UNREACHABLE
+    orig, mysql_errno = _driver_error(error)
+    if mysql_errno is not None:
+        return mysql_errno in _MYSQL_UNREACHABLE
     text = str(orig)
     if 'FATAL' in text:
         return any(t in text for t in _PG_NOT_YET)
