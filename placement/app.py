@@ -14,7 +14,7 @@ from placement import middleware
 from placement import policy
 from placement import routes
 from placement import warmup
-from placement.db import engine as db_engine
+from placement.db import database
 from placement.db import sync
 
 LOG = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ LOG = logging.getLogger(__name__)
 def make_database(conf):
     """The ``Database`` named by ``[placement_database] connection``,
     once its server can be reached (``Database.reach``)."""
-    db = db_engine.Database(conf_mod.database_url(conf), conf)
+    db = database.Database(conf_mod.database_url(conf), conf)
     db.reach()
     return db
 

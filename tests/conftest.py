@@ -1,6 +1,6 @@
 """Shared pytest fixtures for the data-layer tests.
 
-``database`` is a fresh, migrated ``placement.db.engine.Database`` with
+``database`` is a fresh, migrated ``placement.db.database.Database`` with
 the standard resource classes and traits, once for every backend in
 ``PLACEMENT_TEST_DBS`` (see tests/databases.py).  A backend that is
 named but unreachable fails its tests.

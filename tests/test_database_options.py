@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 
 from placement import app as app_mod
 from placement.db import direct
-from placement.db import engine as db_engine
+from placement.db import database as db_database
 from placement.db import sync
 from placement.objects import resource_provider as rp_obj
 from tests import databases
@@ -39,7 +39,7 @@ def _conf(url, **options):
 
 
 def _warnings(caplog):
-    return [r for r in caplog.records if r.name == db_engine.__name__
+    return [r for r in caplog.records if r.name == db_database.__name__
             and r.levelno == logging.WARNING]
 
 

@@ -1,6 +1,6 @@
-"""placement/db/engine.py on every backend: which real database errors
-are classified as retryable, and how ``Database.write`` retries the whole
-transaction.
+"""placement/db/engine.py and database.py on every backend: which real
+database errors are classified as retryable, and how ``Database.write``
+retries the whole transaction.
 
 The retryable errors are provoked for real with two connections: a lock
 wait that times out, a deadlock (PostgreSQL, MariaDB), a serialization
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from placement import errors
+from placement.db import database as db_database
 from placement.db import engine as db_engine
 from placement.db import sql
 from placement.db import tables
@@ -324,7 +325,7 @@ def test_lone_last_statement_returns_its_rows(database, two_providers):
 def test_unchanged_rolls_back_and_returns_the_value(database, two_providers):
     def write(conn):
         rename(conn, two_providers[0], 'first')
-        return db_engine.Unchanged('nothing to do')
+        return db_database.Unchanged('nothing to do')
 
     assert database.write(write) == 'nothing to do'
     assert names(database) == ['one', 'two']
@@ -631,7 +632,7 @@ def test_no_transaction_stays_open_on_mysql(database, two_providers):
     for work in (
             lambda: database.write(only_reads),
             lambda: database.write(
-                lambda conn: db_engine.Unchanged(only_reads(conn))),
+                lambda conn: db_database.Unchanged(only_reads(conn))),
             lambda: database.write(rename, two_providers[0], 'first'),
             lambda: database.write(rename, two_providers[1], 'second',
                                    last=True),

@@ -1,11 +1,6 @@
-"""Engines and transactions for SQLite, PostgreSQL and MariaDB/MySQL.
-
-Every request runs its database work as one function inside one
-transaction.  ``Database.write`` runs a function in a write transaction
-and, when the database reports a deadlock, a lock wait timeout, a
-serialization failure or a busy SQLite file, rolls back and runs the
-*whole* function again; when retries are exhausted it raises
-``DatabaseContention`` (HTTP 409).  Nothing is retried half-way.
+"""Engines for SQLite, PostgreSQL and MariaDB/MySQL, each set up for
+how this service runs its transactions (``placement.db.database``), and
+which of their errors mean "try again" or "not reachable yet".
 
 Per-backend setup:
 
@@ -24,22 +19,17 @@ Per-backend setup:
   (``sql.execute(..., then=...)``) in the same round trip.
 - PostgreSQL: READ COMMITTED (its default).
 
-``Database.reach`` waits for a server that cannot be reached yet at
-start-up (``max_retries`` and ``retry_interval``, as OpenStack Placement
-reads them).  With ``connection_debug`` at 50 or more, SQLAlchemy logs
+With ``connection_debug`` at 50 or more, SQLAlchemy logs
 every statement (100: and the rows): every statement then goes through
 it, and none is prepared.
 
-Reads on PostgreSQL and MariaDB/MySQL run in autocommit mode on their
-own pool: at READ COMMITTED every statement already sees its own
-snapshot, so a read transaction would add a BEGIN and a COMMIT round
-trip and nothing else.  (SQLite keeps read transactions: there one
-transaction is one snapshot, and it costs no round trip.)  Pooled
-connections are pinged before reuse only after they sat idle for
+``create_engine(..., autocommit=True)`` gives the engine of reads on
+PostgreSQL and MariaDB/MySQL (``Database.read``).  Pooled connections are pinged before reuse only after they sat idle for
 ``PING_AFTER_IDLE`` seconds, not on every checkout.
 
-On PostgreSQL, write transactions also run on that autocommit pool with
-their ``BEGIN`` sent in the same round trip as their first statement
+On PostgreSQL, write transactions also run on that autocommit engine
+(``start_write``, ``finish_write``, ``abandon_write``) with their
+``BEGIN`` sent in the same round trip as their first statement
 (psycopg2 would send it on its own) and an explicit ``COMMIT`` or
 ``ROLLBACK`` at the end; a connection is never given back to the pool
 inside a transaction.  A statement executed as the last of its
@@ -48,11 +38,8 @@ along (or, alone in its transaction, runs without one), so a write of N
 statements costs N round trips.
 """
 
-import contextlib
 import logging
 import os
-import random
-import threading
 import time
 import weakref
 
@@ -60,7 +47,6 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc as sa_exc
 from sqlalchemy.engine import interfaces as sa_interfaces
 
-from placement import errors
 from placement.db import prepared
 
 LOG = logging.getLogger(__name__)
@@ -73,10 +59,6 @@ _SQLITE_RETRY_TEXT = ('database is locked', 'database is busy',
 
 # A pooled connection idle longer than this is checked before reuse.
 PING_AFTER_IDLE = 10.0
-
-# How many times ``Database.write`` runs a transaction again that lost a
-# deadlock or a lock wait, before answering 409.
-TRANSACTION_RETRIES = 10
 
 # MySQL client errors for a server that cannot be reached (yet): cannot
 # connect by socket or TCP, gone away, connection lost.
@@ -113,7 +95,7 @@ def is_retryable(error):
     return any(t in text for t in _SQLITE_RETRY_TEXT)
 
 
-def _unreachable(error):
+def unreachable(error):
     """True when connecting failed because the server could not be
     reached, which waiting may mend."""
     orig, mysql_errno = _driver_error(error)
@@ -451,6 +433,51 @@ def _postgresql_reset(dbapi_conn, info):
             cursor.execute('ROLLBACK')
 
 
+def start_write(conn):
+    """Begin a PostgreSQL write transaction on ``conn`` (of the autocommit
+    engine): its BEGIN goes out with its first statement."""
+    info = conn.info
+    info[_TX] = _PENDING
+    info[_STATEMENTS] = 0
+    info.pop(_HOLDS_NOTHING, None)
+
+
+def finish_write(conn):
+    """End the write transaction ``start_write`` began, once its work
+    succeeded: COMMIT, unless its last statement carried it."""
+    if conn.info.pop(_TX, None) == _OPEN:
+        conn.exec_driver_sql('COMMIT')
+
+
+def abandon_write(conn):
+    """End the write transaction ``start_write`` began, once its work
+    failed: ROLLBACK now, or with the connection's next statement when
+    its only statement took no lock and changed nothing
+    (``holds_nothing``)."""
+    info = conn.info
+    state = info.pop(_TX, None)
+    if state == _OPEN and info.pop(_HOLDS_NOTHING, False) \
+            and info.get(_STATEMENTS) == 1:
+        info[_ROLLBACK_LATER] = True
+    elif state in (_OPEN, _COMMITTING):
+        try:
+            conn.exec_driver_sql('ROLLBACK')
+        except Exception:
+            LOG.exception('ROLLBACK failed; dropping the connection')
+            conn.invalidate()
+
+
+def tidy(conn):
+    """Make a connection a thread keeps ready for its next unit of work,
+    as the pool's checkin would."""
+    if conn.in_transaction():
+        conn.rollback()
+    reset = _RESETS.get(conn.engine)
+    if reset is not None:
+        reset(conn.connection.dbapi_connection, conn.info)
+
+
+
 def create_engine(url, conf=None, autocommit=False):
     """An engine for ``url`` with the per-backend setup described above;
     ``autocommit`` (not for SQLite) gives an engine for reads."""
@@ -492,286 +519,3 @@ def create_engine(url, conf=None, autocommit=False):
     if db is not None:
         _log_statements(engine, db.connection_debug)
     return engine
-
-
-class Unchanged:
-    """What a write function returns when it found nothing to change:
-    ``Database.write`` rolls the transaction back (undoing anything done
-    on the way, such as a generation claimed up front) and returns
-    ``value``."""
-
-    __slots__ = ('value',)
-
-    def __init__(self, value):
-        self.value = value
-
-
-class _RollBack(Exception):
-    """Carries an ``Unchanged`` result out of a transaction block."""
-
-    def __init__(self, value):
-        super().__init__()
-        self.value = value
-
-
-def _outcome(result):
-    if isinstance(result, Unchanged):
-        raise _RollBack(result.value)
-    return result
-
-
-class _Kept(dict):
-    """A thread's kept connections: {(engine, write): Connection}, and
-    when each was last used.  They go back to the pool when the thread
-    ends."""
-
-    # Each one is itself (for the WeakSet of keepers).
-    __hash__, __eq__ = object.__hash__, object.__eq__
-
-    def __init__(self):
-        super().__init__()
-        self.used = {}
-
-    def release(self):
-        for conn in self.values():
-            try:
-                conn.close()
-            except Exception:
-                LOG.debug('closing a kept connection failed', exc_info=True)
-        self.clear()
-
-    def __del__(self):
-        self.release()
-
-
-def _tidy(conn):
-    """Make a connection a thread keeps ready for its next unit of work,
-    as the pool's checkin would."""
-    if conn.in_transaction():
-        conn.rollback()
-    reset = _RESETS.get(conn.engine)
-    if reset is not None:
-        reset(conn.connection.dbapi_connection, conn.info)
-
-
-class Database:
-    """The application's handle on its database.
-
-    The engine is created on first use, so a WSGI module imported before
-    gunicorn forks its workers does not share connections between them.
-
-    A thread keeps the connection of its last unit of work for the next
-    one instead of checking one out of the pool each time (that and the
-    Connection object cost about a sixth of a short request's CPU).  At
-    most as many threads as the pool's size keep one; a kept connection
-    idle for ``PING_AFTER_IDLE`` seconds is checked before reuse.
-    """
-
-    def __init__(self, url, conf=None,
-                 transaction_retries=TRANSACTION_RETRIES):
-        self.url = str(url)
-        self._conf = conf
-        self.transaction_retries = transaction_retries
-        self._engine = None
-        self._read_engine = None
-        self._pid = None
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self._keepers = weakref.WeakSet()
-
-    def _engines(self):
-        pid = os.getpid()
-        if self._engine is None or self._pid != pid:
-            with self._lock:
-                if self._engine is None or self._pid != pid:
-                    engine = create_engine(self.url, self._conf)
-                    if engine.dialect.name == 'sqlite':
-                        self._read_engine = engine
-                    else:
-                        self._read_engine = create_engine(
-                            self.url, self._conf, autocommit=True)
-                    self._engine = engine
-                    self._pid = pid
-                    self._local = threading.local()
-                    self._keepers = weakref.WeakSet()
-        return self._engine, self._read_engine
-
-    def reach(self):
-        """Open one connection to a PostgreSQL or MariaDB/MySQL server,
-        trying again every ``retry_interval`` seconds, ``max_retries``
-        more times (-1: until it works), while the server cannot be
-        reached, as OpenStack Placement does at start-up.  Any other
-        failure to connect (a password refused, a missing database) is
-        raised at once."""
-        url = sa.engine.make_url(self.url)
-        if self._conf is None or url.get_backend_name() == 'sqlite':
-            return
-        options = self._conf.placement_database
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        attempt = 0
-        try:
-            while True:
-                try:
-                    engine.connect().close()
-                    return
-                except sa_exc.DBAPIError as error:
-                    if not _unreachable(error) or \
-                            0 <= options.max_retries <= attempt:
-                        raise
-                    attempt += 1
-                    LOG.warning(
-                        'Cannot reach the database (attempt %d of %s): %s; '
-                        'trying again in %d s', attempt,
-                        options.max_retries + 1 if options.max_retries >= 0
-                        else 'unbounded', str(error.orig).strip(),
-                        options.retry_interval)
-                    time.sleep(options.retry_interval)
-        finally:
-            engine.dispose()
-
-    def _kept(self, engine):
-        """The calling thread's kept connections, or False when it keeps
-        none (as many threads as the pool's size already do)."""
-        kept = getattr(self._local, 'kept', None)
-        if kept is None:
-            kept = False
-            size = getattr(engine.pool, 'size', None)
-            with self._lock:
-                if size is not None and len(self._keepers) < size():
-                    kept = _Kept()
-                    self._keepers.add(kept)
-            self._local.kept = kept
-        return kept
-
-    @contextlib.contextmanager
-    def _connect(self, engine, write=False):
-        """A connection of ``engine`` for one unit of work (``write``:
-        with the write transactions' execution option)."""
-        kept = self._kept(engine)
-        key = (engine, write)
-        conn = kept.pop(key, None) if kept else None
-        if conn is not None and (
-                time.monotonic() - kept.used[key] > PING_AFTER_IDLE):
-            conn = self._checked(conn)
-        if conn is None:
-            conn = engine.connect()
-            if write:
-                conn.execution_options(placement_write=True)
-        try:
-            yield conn
-        finally:
-            if (kept is False or key in kept or conn.invalidated
-                    or not self._tidied(conn)):
-                conn.close()
-            else:
-                kept[key] = conn
-                kept.used[key] = time.monotonic()
-
-    @staticmethod
-    def _checked(conn):
-        """``conn`` if it still answers, else None (and it is dropped)."""
-        try:
-            conn.dialect.do_ping(conn.connection.dbapi_connection)
-            return conn
-        except Exception:
-            conn.invalidate()
-            conn.close()
-            return None
-
-    @staticmethod
-    def _tidied(conn):
-        try:
-            _tidy(conn)
-            return True
-        except Exception:
-            LOG.warning('dropping a connection that could not be tidied',
-                        exc_info=True)
-            conn.invalidate()
-            return False
-
-    @property
-    def engine(self):
-        """The engine of write transactions (and of schema changes)."""
-        return self._engines()[0]
-
-    @property
-    def read_engine(self):
-        """The engine ``read`` uses: autocommit except on SQLite."""
-        return self._engines()[1]
-
-    @property
-    def backend(self):
-        return self.engine.dialect.name
-
-    def read(self, fn, *args, **kwargs):
-        """Run ``fn(conn, ...)`` for reading; return its result."""
-        engine, read_engine = self._engines()
-        with self._connect(read_engine) as conn:
-            if read_engine is not engine:
-                # Autocommit: no transaction to begin or end (what
-                # SQLAlchemy begins by itself is ended by the checkin).
-                return fn(conn, *args, **kwargs)
-            with conn.begin():
-                return fn(conn, *args, **kwargs)
-
-    def _write_once(self, fn, args, kwargs):
-        try:
-            return self._transaction(fn, args, kwargs)
-        except _RollBack as unchanged:
-            return unchanged.value
-
-    def _transaction(self, fn, args, kwargs):
-        engine, read_engine = self._engines()
-        if engine.dialect.name != 'postgresql':
-            with self._connect(engine, write=True) as conn:
-                with conn.begin():
-                    return _outcome(fn(conn, *args, **kwargs))
-        with self._connect(read_engine) as conn:
-            conn.info[_TX] = _PENDING
-            conn.info[_STATEMENTS] = 0
-            conn.info.pop(_HOLDS_NOTHING, None)
-            try:
-                result = _outcome(fn(conn, *args, **kwargs))
-            except BaseException:
-                state = conn.info.pop(_TX, None)
-                if state == _OPEN and conn.info.pop(_HOLDS_NOTHING, False) \
-                        and conn.info.get(_STATEMENTS) == 1:
-                    conn.info[_ROLLBACK_LATER] = True
-                elif state in (_OPEN, _COMMITTING):
-                    try:
-                        conn.exec_driver_sql('ROLLBACK')
-                    except Exception:
-                        LOG.exception('ROLLBACK failed; dropping the '
-                                      'connection')
-                        conn.invalidate()
-                raise
-            if conn.info.pop(_TX, None) == _OPEN:
-                conn.exec_driver_sql('COMMIT')
-            return result
-
-    def write(self, fn, *args, **kwargs):
-        """Run ``fn(conn, ...)`` in a write transaction, retrying the whole
-        transaction on deadlocks and lock contention.  When ``fn`` returns
-        ``Unchanged(value)`` the transaction is rolled back and ``value``
-        returned."""
-        attempt = 0
-        while True:
-            try:
-                return self._write_once(fn, args, kwargs)
-            except sa_exc.DBAPIError as error:
-                if not is_retryable(error):
-                    raise
-                attempt += 1
-                if attempt > self.transaction_retries:
-                    LOG.warning('giving up after %d retries: %s',
-                                attempt - 1, error)
-                    raise errors.DatabaseContention() from error
-                time.sleep(random.uniform(0, 0.01 * attempt))
-
-    def dispose(self):
-        kept = getattr(self._local, 'kept', None)
-        if kept:
-            kept.release()
-        for engine in {self._engine, self._read_engine} - {None}:
-            engine.dispose()
-        self._engine = self._read_engine = None

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from placement import errors
+from placement.db import database as db_database
 from placement.db import engine as db_engine
 from placement.db import prepared
 from placement.db import sql
@@ -419,6 +420,6 @@ def claim_and_set_traits(conn, uuid, generation, names,
     wanted = set(found.values())
     if wanted == set(current):
         provider.generation = generation
-        return db_engine.Unchanged((provider, sorted(found)))
+        return db_database.Unchanged((provider, sorted(found)))
     provider.set_traits(conn, wanted, set(current), last=True)
     return provider, sorted(found)
