@@ -19,12 +19,13 @@ Per-backend setup:
   (``sql.execute(..., then=...)``) in the same round trip.
 - PostgreSQL: READ COMMITTED (its default).
 
-With ``connection_debug`` at 50 or more, SQLAlchemy logs
-every statement (100: and the rows): every statement then goes through
-it, and none is prepared.
+With ``connection_debug`` at 50 or more, SQLAlchemy logs every statement
+(100: and the rows): every statement then goes through it, and none is
+prepared.
 
 ``create_engine(..., autocommit=True)`` gives the engine of reads on
-PostgreSQL and MariaDB/MySQL (``Database.read``).  Pooled connections are pinged before reuse only after they sat idle for
+PostgreSQL and MariaDB/MySQL (``Database.read``).  Pooled connections
+are pinged before reuse only after they sat idle for
 ``PING_AFTER_IDLE`` seconds, not on every checkout.
 
 On PostgreSQL, write transactions also run on that autocommit engine
@@ -475,7 +476,6 @@ def tidy(conn):
     reset = _RESETS.get(conn.engine)
     if reset is not None:
         reset(conn.connection.dbapi_connection, conn.info)
-
 
 
 def create_engine(url, conf=None, autocommit=False):
