@@ -1,6 +1,7 @@
 """``/resource_providers/{uuid}/usages`` and ``/usages``."""
 
 from placement import api
+from placement import schemas
 from placement.api import auth
 from placement.api import jsonio
 from placement.api import provider_subresource
@@ -30,10 +31,10 @@ class Usages(api.Resource):
         version = req.context.version
         # As OpenStack Placement does: the policy before the query's
         # checks, on the project asked for (if any).
-        project_id = jsonio.query(req).get('project_id')
+        params = jsonio.query(req)
         self.policy.authorize(req.context.auth, 'placement:usages',
-                              {'project_id': project_id})
-        params = jsonio.query(req, schema.USAGES_QUERY[version])
+                              {'project_id': params.get('project_id')})
+        schemas.validate_query(params, schema.USAGES_QUERY[version])
         if _BY_CONSUMER_TYPE[version]:
             usages = self.db.read(usage_obj.for_project_by_type,
                                   params['project_id'], params.get('user_id'),
