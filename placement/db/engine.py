@@ -118,7 +118,7 @@ def _log_statements(engine, level):
     setattr(engine.dialect, LOGS_STATEMENTS, True)
 
 
-def _sqlite_setup(engine, synchronous=True):
+def _sqlite_setup(engine, synchronous):
     @event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy's begin event decide how transactions start.
@@ -138,7 +138,7 @@ def _sqlite_setup(engine, synchronous=True):
             conn.exec_driver_sql('BEGIN')
 
 
-def _mysql_setup(engine, together=True, sql_mode='TRADITIONAL'):
+def _mysql_setup(engine, together, sql_mode):
     """MariaDB/MySQL: session settings (``sql_mode`` unless empty),
     COMMIT and ROLLBACK skipped when no transaction can be open, and with
     ``together`` (and a driver that can) several statements per round
@@ -408,7 +408,7 @@ def _postgresql_shape(prepare):
     return shape
 
 
-def _postgresql_setup(engine, prepare=True):
+def _postgresql_setup(engine, prepare):
     _shape_with(engine, _postgresql_shape(prepare))
 
     # (``direct.run`` calls after_cursor_execute listeners too.)
