@@ -84,9 +84,11 @@ def _stop(proc):
         proc.wait(timeout=15)
 
 
-def running(database_url, tmp_path):
+def running(database_url, tmp_path, threads=1):
     """Generator for a fixture: yields (port, log path) of a placement-api
-    with 4 workers on a fresh, synced database, and stops it after."""
+    with 4 workers (of ``threads`` threads each: gunicorn's gthread
+    workers when more than one) on a fresh, synced database, and stops
+    it after."""
     config = databases.write_config(str(tmp_path / 'placement.conf'),
                                     database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
@@ -101,7 +103,7 @@ def running(database_url, tmp_path):
             proc = subprocess.Popen(
                 [os.path.join(BIN, 'placement-api'), '--config-file',
                  config, '--host', '127.0.0.1', '--port', str(port),
-                 '--workers', '4'],
+                 '--workers', '4', '--threads', str(threads)],
                 stdout=log, stderr=subprocess.STDOUT, env=env,
                 start_new_session=True)
         try:

@@ -1,6 +1,7 @@
 """Lost updates under real concurrency, on every backend.
 
-A real server (``placement-api --workers 4``) runs on a fresh database;
+A real server (``placement-api --workers 4``, with sync workers and
+with gthread workers of two threads each) runs on a fresh database;
 several client OS processes each run the read-modify-write loop a
 Placement client runs: GET a provider's traits (or aggregates), add its
 own item, PUT with the generation it read, and on 409
@@ -33,6 +34,15 @@ CONFLICT = 'placement.concurrent_update'
 # the first one with generations.
 TRAITS_VERSION = live_server.DEFAULT_VERSION
 AGGREGATES_VERSION = 'placement 1.19'
+
+
+@pytest.fixture(params=[1, 2], ids=['sync', 'threads2'])
+def server(request, database_url, tmp_path):
+    """(port, log path) of a real ``placement-api --workers 4``, with
+    ``request.param`` threads per worker, on a fresh database of
+    ``backend``."""
+    yield from live_server.running(database_url, tmp_path,
+                                   threads=request.param)
 
 
 # -- what one client process does ---------------------------------------
