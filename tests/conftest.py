@@ -52,7 +52,9 @@ def database(empty_database):
 
 
 @pytest.fixture
-def server(database_url, tmp_path):
+def server(request, database_url, tmp_path):
     """(port, log path) of a real ``placement-api --workers 4`` on a fresh
-    database of ``backend``."""
-    yield from live_server.running(database_url, tmp_path)
+    database of ``backend``; a test parametrizing it indirectly names
+    the threads per worker (1, sync workers, unless it does)."""
+    yield from live_server.running(database_url, tmp_path,
+                                   threads=getattr(request, 'param', 1))

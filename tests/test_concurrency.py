@@ -36,15 +36,6 @@ TRAITS_VERSION = live_server.DEFAULT_VERSION
 AGGREGATES_VERSION = 'placement 1.19'
 
 
-@pytest.fixture(params=[1, 2], ids=['sync', 'threads2'])
-def server(request, database_url, tmp_path):
-    """(port, log path) of a real ``placement-api --workers 4``, with
-    ``request.param`` threads per worker, on a fresh database of
-    ``backend``."""
-    yield from live_server.running(database_url, tmp_path,
-                                   threads=request.param)
-
-
 # -- what one client process does ---------------------------------------
 
 def _add(port, rp_uuid, kind, item, report):
@@ -134,6 +125,8 @@ def _plans(phase, suffix):
     return plans
 
 
+@pytest.mark.parametrize('server', [1, 2], ids=['sync', 'threads2'],
+                         indirect=True)
 def test_no_lost_updates(server, backend):
     port, log_path = server
     rp_uuid = str(uuid.uuid4())
