@@ -643,3 +643,37 @@ def test_no_transaction_stays_open_on_mysql(database, two_providers):
         database.write(lambda conn: claim.claim(conn, uuid, 5))
     assert open_transactions() == 0
     assert names(database) == ['first', 'second']
+
+
+def lock_then_fail(provider_id, last_via):
+    """A write whose only work before its failing last statement is a
+    locking read: on MariaDB the server's replies then never showed a
+    transaction open (SERVER_STATUS_IN_TRANS clear), yet it holds the
+    row's lock.  The last statement takes the name 'two' already has (a
+    unique violation), so its COMMIT never runs."""
+    def write(conn):
+        conn.execute(sa.select(RP.c.id).where(RP.c.id == provider_id)
+                     .with_for_update()).all()
+        statement = sa.update(RP).where(RP.c.id == provider_id).values(
+            name='two')
+        if last_via == 'direct':
+            sql.execute(conn, statement, last=True)
+        else:
+            conn.execute(statement,
+                         execution_options={db_engine.LAST: True})
+    return write
+
+
+@pytest.mark.parametrize('last_via', ['direct', 'sqlalchemy'])
+def test_failed_last_statement_leaves_no_lock_behind(database, two_providers,
+                                                     last_via):
+    """A last statement that fails did not commit: its transaction is
+    rolled back at once, so the locks it took are not kept by the
+    connection that goes back to the pool (or stays with this thread)
+    until its next use."""
+    with pytest.raises(sa_exc.IntegrityError):
+        database.write(lock_then_fail(two_providers[0], last_via))
+    if database.backend != 'sqlite':
+        # Another session writes the row without waiting.
+        bump_without_waiting(database, two_providers[0])
+    assert names(database) == ['one', 'two']

@@ -289,7 +289,10 @@ def _send(conn, plan, text, parameters, options):
                     for process, value in zip(processors, row)])
                     for row in answered]
         cursor.close()
-    except dialect.loaded_dbapi.Error as error:
+    except BaseException as error:
+        db_engine.statement_failed(conn)
+        if not isinstance(error, dialect.loaded_dbapi.Error):
+            raise
         invalidated = dialect.is_disconnect(error, dbapi_conn, cursor)
         if invalidated:
             conn.invalidate(error)

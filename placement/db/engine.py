@@ -153,6 +153,7 @@ def _mysql_setup(engine, together, sql_mode):
         cur.close()
 
     _reset_with(engine, _mysql_reset)
+    _mysql_failed_statements(engine)
 
     # A COMMIT or ROLLBACK the server would ignore (no transaction open:
     # every read, and a write whose last statement carried its COMMIT)
@@ -174,6 +175,25 @@ def _mysql_setup(engine, together, sql_mode):
     _shape_with(engine, _mysql_shape)
 
 
+def _mysql_failed_statements(engine):
+    """A statement SQLAlchemy sent that failed (``statement_failed``)."""
+    @event.listens_for(engine, 'handle_error')
+    def _failed(context):
+        conn = context.connection
+        if conn is not None and not conn.invalidated:
+            statement_failed(conn)
+
+
+def statement_failed(conn):
+    """Say that a statement just sent on ``conn`` failed.  On
+    MariaDB/MySQL a COMMIT sent after it (LAST) then did not run either,
+    and the locks its transaction took are still held: the transaction
+    may be open, so it is rolled back before the connection is used
+    again or pooled."""
+    if conn.dialect.name in ('mysql', 'mariadb'):
+        setattr(conn.connection.dbapi_connection, _MAY_BE_OPEN, True)
+
+
 def _mysql_shape_alone(conn, cursor, statement, parameters, options, binds,
                        executemany):
     """A MariaDB/MySQL statement sent alone: after it a transaction may
@@ -187,7 +207,8 @@ def _mysql_shape(conn, cursor, statement, parameters, options, binds,
     """A MariaDB/MySQL statement with what ``sql.execute`` asked to send
     along: a second statement (THEN), the COMMIT (LAST)."""
     together = not executemany and isinstance(parameters, dict)
-    # Whether a transaction may be open once this statement has run.
+    # Whether a transaction may be open once this statement has run
+    # (should it fail, ``statement_failed`` says it may be).
     setattr(cursor.connection, _MAY_BE_OPEN,
             not (together and options.get(LAST)))
     if not together:
