@@ -1,10 +1,13 @@
-"""placement.api.jsonio's HTTP dates against the standard library's."""
+"""placement.api.jsonio: its HTTP dates against the standard library's,
+and the request bodies it refuses for strings that are not unicode text."""
 
 import datetime
 import email.utils
 
+import falcon.testing
 import pytest
 
+from placement import errors
 from placement.api import jsonio
 
 UTC = datetime.timezone.utc
@@ -38,3 +41,36 @@ def test_no_moment_is_now():
     after = email.utils.format_datetime(datetime.datetime.now(UTC),
                                         usegmt=True)
     assert now in (before, after)
+
+
+def body_request(body):
+    return falcon.testing.create_req(
+        method='POST', body=body, headers={'Content-Type': 'application/json'})
+
+
+@pytest.mark.parametrize('body', [
+    rb'{"name": "half \ud800"}',
+    rb'{"name": "low half \uDC00 alone"}',
+    rb'{"deep": ["x", {"\ud800": "in a key"}]}',
+    # As UTF-8 bytes: json.loads takes them (surrogatepass).
+    b'{"name": "half \xed\xa0\x80"}',
+], ids=['escaped-high', 'escaped-low', 'escaped-key', 'utf8-high'])
+def test_half_surrogate_pairs_are_refused(body):
+    with pytest.raises(errors.HTTPError) as raised:
+        jsonio.read(body_request(body))
+    assert raised.value.status == 400
+    assert 'half of a surrogate pair' in raised.value.detail
+
+
+@pytest.mark.parametrize('body, expected', [
+    (rb'{"name": "smile \ud83d\ude00"}', 'smile \U0001F600'),
+    ('{"name": "\u00e9\u4e2d\U0001F600"}'.encode('utf-8'),
+     '\u00e9\u4e2d\U0001F600'),
+    # An escaped backslash before "ud800": text.
+    (rb'{"name": "\\ud800"}', '\\ud800'),
+    (b'{"name": "\xed\x9f\xbf"}', '\ud7ff'),
+    # (The schemas say where a NUL is refused.)
+    (rb'{"name": "nul \u0000"}', 'nul \x00'),
+], ids=['pair', 'utf8', 'backslash', 'below-surrogates', 'nul'])
+def test_other_strings_are_read(body, expected):
+    assert jsonio.read(body_request(body)) == {'name': expected}

@@ -15,9 +15,10 @@ from placement import microversion
 from placement import schemas
 
 CACHE_HEADERS_VERSION = (1, 15)
-# A JSON escape of half a surrogate pair: the only way a document can
-# hold a string that is not unicode text (a lone half).
-_SURROGATE_ESCAPE = re.compile(rb'\\u[dD][89a-fA-F]')
+# What can put half of a surrogate pair in a document (a string that is
+# not unicode text): a JSON escape of one, or one encoded as UTF-8,
+# which ``json.loads`` lets through.
+_SURROGATE = re.compile(rb'\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]')
 
 
 def _is_text(data):
@@ -61,7 +62,7 @@ def read(req, schema=None):
         data = json.loads(raw)
     except ValueError as exc:
         raise errors.bad_request('Malformed JSON: %s' % exc)
-    if _SURROGATE_ESCAPE.search(raw) and not _is_text(data):
+    if _SURROGATE.search(raw) and not _is_text(data):
         raise errors.bad_request(
             'Malformed JSON: a string holds half of a surrogate pair, '
             'which is not unicode text')

@@ -164,6 +164,9 @@ _BY_UUID_LOCKED['mariadb'] = _BY_UUID_LOCKED['mysql']
 def find_by_uuid(conn, uuid, for_update=False):
     """The provider with ``uuid``, or None; ``for_update`` locks its row
     until the transaction ends."""
+    if '\x00' in uuid:
+        # Names no provider (and PostgreSQL cannot even compare it).
+        return None
     statement = _BY_UUID
     if for_update:
         statement = _BY_UUID_LOCKED.get(conn.dialect.name, _BY_UUID)

@@ -27,13 +27,8 @@ RESOURCES = {
     'additionalProperties': False,
 }
 
-# Characters no database column can store: NUL (PostgreSQL refuses it)
-# and surrogate code points (only lone ones reach Python strings; they
-# cannot be encoded as UTF-8).  Refused up front instead of failing in
-# the database driver.
-STORABLE = r'^[^\x00\ud800-\udfff]*$'
 OWNER_ID = {'type': 'string', 'minLength': 1, 'maxLength': 255,
-            'pattern': STORABLE}
+            'pattern': common.STORABLE}
 CONSUMER_GENERATION = {'type': ['integer', 'null'], 'minimum': 0,
                        'maximum': MAX_AMOUNT}
 CONSUMER_TYPE = {'type': 'string', 'pattern': '^[A-Z0-9_]+$',
@@ -155,6 +150,6 @@ _USAGES_1_9 = {
 _USAGES_1_38 = copy.deepcopy(_USAGES_1_9)
 _USAGES_1_38['properties']['consumer_type'] = {
     'type': 'string', 'minLength': 1, 'maxLength': 255,
-    'pattern': STORABLE}
+    'pattern': common.STORABLE}
 
 USAGES_QUERY = Versioned({'1.9': _USAGES_1_9, '1.38': _USAGES_1_38})

@@ -5,7 +5,7 @@ import copy
 from placement.microversion import Versioned
 from placement.schemas import common
 
-_NAME = {'type': 'string', 'maxLength': 200}
+_NAME = {'type': 'string', 'maxLength': 200, 'pattern': common.STORABLE}
 
 _POST_1_0 = {
     'type': 'object',
