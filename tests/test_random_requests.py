@@ -1,0 +1,189 @@
+"""Seeded random bad input against a real server, on every database.
+
+Well-formed requests of each write endpoint have one field at a time
+replaced, dropped or added (wrong types, huge numbers, NUL and other odd
+strings, unknown names), bodies are cut or replaced by non-JSON, query
+parameters get odd values, and headers odd media types and versions.
+Every answer must be below 500, and come within ``ANSWER_DEADLINE``
+seconds: a write that failed and kept its row locks would hold up the
+writers after it (the database gives up on a lock wait after 50 s).
+"""
+
+import http.client
+import json
+import random
+import uuid as uuidlib
+
+import pytest
+
+from tests import live_server
+
+REQUESTS = 600
+ANSWER_DEADLINE = 20
+VERSIONS = ['1.0', '1.10', '1.14', '1.19', '1.20', '1.26', '1.28', '1.33',
+            '1.36', '1.37', '1.38', '1.39', 'latest']
+ODD_VALUES = [None, True, False, 0, -1, 1.5, 2 ** 63, 2 ** 64,
+              -2 ** 63 - 1, 1e308, '', 'x', 'é中😀', 'nul \x00', 'a' * 300,
+              [], {}, [1], {'a': 1}, 'CUSTOM_RANDOM', 'VCPU', '1.5', 'NaN']
+ODD_QUERY_VALUES = ['', 'x', '%00', '%FF', '%E9', 'in:', '!', '!in:', 'in:,',
+                    ',', ':', 'VCPU:', 'VCPU:-1', 'VCPU:99999999999999999999',
+                    'VCPU:1,VCPU:2', 'CUSTOM_RANDOM', '!CUSTOM_RANDOM',
+                    'in:CUSTOM_RANDOM,!X', 'a' * 2000, 'none', 'isolate',
+                    '0', '-5', '1.5', 'true']
+QUERIES = [
+    '/resource_providers?name=%s', '/resource_providers?uuid=%s',
+    '/resource_providers?member_of=%s', '/resource_providers?required=%s',
+    '/resource_providers?resources=%s', '/resource_providers?in_tree=%s',
+    '/allocation_candidates?resources=%s',
+    '/allocation_candidates?resources=VCPU:1&required=%s',
+    '/allocation_candidates?resources=VCPU:1&member_of=%s',
+    '/allocation_candidates?resources1=VCPU:1&group_policy=%s',
+    '/allocation_candidates?resources=VCPU:1&limit=%s',
+    '/allocation_candidates?resources=VCPU:1&root_required=%s',
+    '/allocation_candidates?resources_X=VCPU:1&same_subtree=%s',
+    '/usages?project_id=%s', '/usages?project_id=p&user_id=%s',
+    '/traits?name=%s', '/traits?associated=%s', '/resource_providers/%s',
+    '/resource_providers/%s/usages', '/allocations/%s',
+    '/resource_classes/%s', '/traits/%s']
+ODD_HEADERS = [
+    {'content-type': 'text/plain'},
+    {'content-type': 'application/json; charset=latin1'},
+    {'accept': 'text/html'}, {'accept': 'image/png'},
+    {'openstack-api-version': 'placement 1.x'},
+    {'openstack-api-version': 'placement 1.99'},
+    {'openstack-api-version': 'compute 1.2'},
+    {'x-auth-token': ''}, {'x-roles': 'reader'}]
+BROKEN_BODIES = [b'{', b'[]', b'null', b'"x"', b'\xff\xfe',
+                 b'{"a": 1e999}', b'{"name": "\\ud800"}',
+                 b'{"name": "\xed\xa0\x80"}']
+
+
+def send(port, method, path, body=None, headers=None, raw=None,
+         version='latest'):
+    conn = http.client.HTTPConnection('127.0.0.1', port,
+                                      timeout=ANSWER_DEADLINE)
+    sent = {'x-auth-token': live_server.TOKEN,
+            'openstack-api-version': 'placement %s' % version}
+    if body is not None or raw is not None:
+        sent['content-type'] = 'application/json'
+        raw = raw if raw is not None else json.dumps(body).encode()
+    sent.update(headers or {})
+    try:
+        conn.request(method, path, body=raw, headers=sent)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def well_formed(port):
+    """(method, path) -> a request body each endpoint takes."""
+    status, body = send(port, 'POST', '/resource_providers',
+                        {'name': 'random-root'}, version='1.20')
+    root = json.loads(body)['uuid']
+    status, body = send(port, 'POST', '/resource_providers',
+                        {'name': 'random-child',
+                         'parent_provider_uuid': root}, version='1.20')
+    child = json.loads(body)['uuid']
+    send(port, 'PUT', '/resource_providers/%s/inventories' % root,
+         {'resource_provider_generation': 0,
+          'inventories': {'VCPU': {'total': 8}, 'DISK_GB': {'total': 99}}})
+    send(port, 'PUT', '/traits/CUSTOM_RANDOM')
+    send(port, 'PUT', '/resource_classes/CUSTOM_RANDOM', version='1.7')
+    consumer = str(uuidlib.uuid4())
+    claim = {'allocations': {root: {'resources': {'VCPU': 1}}},
+             'project_id': 'p', 'user_id': 'u', 'consumer_generation': None,
+             'consumer_type': 'INSTANCE', 'mappings': {'a': [root]}}
+    base = '/resource_providers/%s' % root
+    return {
+        ('POST', '/resource_providers'): {
+            'name': 'n', 'uuid': str(uuidlib.uuid4()),
+            'parent_provider_uuid': root},
+        ('PUT', '/resource_providers/%s' % child): {
+            'name': 'n2', 'parent_provider_uuid': root},
+        ('PUT', base + '/inventories'): {
+            'resource_provider_generation': 1, 'inventories': {'VCPU': {
+                'total': 8, 'reserved': 0, 'min_unit': 1, 'max_unit': 8,
+                'step_size': 1, 'allocation_ratio': 1.0}}},
+        ('POST', base + '/inventories'): {'resource_class': 'MEMORY_MB',
+                                          'total': 10},
+        ('PUT', base + '/inventories/VCPU'): {
+            'resource_provider_generation': 1, 'total': 8},
+        ('PUT', base + '/traits'): {'resource_provider_generation': 1,
+                                    'traits': ['CUSTOM_RANDOM']},
+        ('PUT', base + '/aggregates'): {'resource_provider_generation': 1,
+                                        'aggregates': [str(uuidlib.uuid4())]},
+        ('POST', '/resource_classes'): {'name': 'CUSTOM_OTHER'},
+        ('PUT', '/resource_classes/CUSTOM_RANDOM'): {'name': 'CUSTOM_R2'},
+        ('PUT', '/allocations/%s' % consumer): claim,
+        ('POST', '/allocations'): {consumer: claim},
+        ('POST', '/reshaper'): {
+            'inventories': {root: {'resource_provider_generation': 1,
+                                   'inventories': {}}},
+            'allocations': {}},
+    }, root
+
+
+def mutated(rng, value):
+    """``value`` with one thing changed, somewhere inside it."""
+    if isinstance(value, dict):
+        changed = dict(value)
+        key = rng.choice(list(changed) + ['unknown'])
+        roll = rng.random()
+        if roll < 0.3:
+            changed[key] = rng.choice(ODD_VALUES)
+        elif roll < 0.5:
+            changed.pop(key, None)
+        elif roll < 0.8 and key in changed:
+            changed[key] = mutated(rng, changed[key])
+        else:
+            changed[rng.choice(['x', '', 'é', 'CUSTOM_X', 'VCPU'])] = \
+                rng.choice(ODD_VALUES)
+        return changed
+    if isinstance(value, list):
+        changed = list(value)
+        if changed and rng.random() < 0.5:
+            index = rng.randrange(len(changed))
+            changed[index] = mutated(rng, changed[index])
+        else:
+            changed.append(rng.choice(ODD_VALUES))
+        return changed
+    return rng.choice(ODD_VALUES) if rng.random() < 0.7 else value
+
+
+def random_request(rng, bodies, root):
+    """(method, path, keyword arguments of ``send``)."""
+    roll = rng.random()
+    version = rng.choice(VERSIONS)
+    if 0.45 <= roll < 0.85:
+        path = rng.choice(QUERIES) % rng.choice(ODD_QUERY_VALUES + [root])
+        method = 'GET' if '?' in path else rng.choice(['GET', 'DELETE'])
+        return method, path, {'version': version}
+    (method, path), body = rng.choice(sorted(bodies.items()))
+    if roll >= 0.85:
+        return method, path, {'body': body, 'version': version,
+                              'headers': rng.choice(ODD_HEADERS)}
+    if rng.random() < 0.1:
+        whole = json.dumps(body).encode()
+        return method, path, {'raw': rng.choice(BROKEN_BODIES
+                                                + [whole[:-1]]),
+                              'version': version}
+    return method, path, {'body': mutated(rng, body), 'version': version}
+
+
+@pytest.mark.parametrize('seed', [1, 2])
+def test_random_bad_input_never_gets_a_5xx(server, seed):
+    port, log_path = server
+    bodies, root = well_formed(port)
+    rng = random.Random(seed)
+    for number in range(REQUESTS):
+        method, path, kwargs = random_request(rng, bodies, root)
+        try:
+            status, answer = send(port, method, path, **kwargs)
+        except OSError as error:  # the socket timeout among them
+            pytest.fail('request %d, %s %s %r: no answer (%r)'
+                        % (number, method, path[:100], kwargs, error))
+        assert status < 500, (number, method, path[:100], kwargs,
+                              answer[:500])
+    with open(log_path) as log:
+        assert 'Traceback' not in log.read()
