@@ -74,3 +74,14 @@ def test_half_surrogate_pairs_are_refused(body):
 ], ids=['pair', 'utf8', 'backslash', 'below-surrogates', 'nul'])
 def test_other_strings_are_read(body, expected):
     assert jsonio.read(body_request(body)) == {'name': expected}
+
+
+@pytest.mark.parametrize('depth', [100000, 600],
+                         ids=['beyond-the-decoder', 'beyond-the-schema-check'])
+def test_nesting_too_deep_is_refused(depth):
+    body = b'{"name": ' + b'[' * depth + b']' * depth + b'}'
+    with pytest.raises(errors.HTTPError) as raised:
+        jsonio.read(body_request(body),
+                    {'type': 'object', 'properties': {'name': {}}})
+    assert raised.value.status == 400
+    assert 'nested too deeply' in raised.value.detail

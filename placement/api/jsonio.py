@@ -62,6 +62,8 @@ def read(req, schema=None):
         data = json.loads(raw)
     except ValueError as exc:
         raise errors.bad_request('Malformed JSON: %s' % exc)
+    except RecursionError:
+        raise errors.bad_request('Malformed JSON: nested too deeply')
     if _SURROGATE.search(raw) and not _is_text(data):
         raise errors.bad_request(
             'Malformed JSON: a string holds half of a surrogate pair, '

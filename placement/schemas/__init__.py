@@ -140,9 +140,14 @@ def _check(data, schema):
 
 def validate(data, schema):
     """Raise 400 'JSON does not validate' when ``data`` breaks ``schema``."""
-    error = _check(data, schema)
-    if error is not None:
-        raise errors.bad_request('JSON does not validate: %s' % error)
+    try:
+        error = _check(data, schema)
+        detail = None if error is None else str(error)
+    except RecursionError:
+        # Lists or objects nested deeper than any schema here allows.
+        detail = 'nested too deeply'
+    if detail is not None:
+        raise errors.bad_request('JSON does not validate: %s' % detail)
 
 
 def validate_query(params, schema):
