@@ -677,3 +677,54 @@ def test_failed_last_statement_leaves_no_lock_behind(database, two_providers,
         # Another session writes the row without waiting.
         bump_without_waiting(database, two_providers[0])
     assert names(database) == ['one', 'two']
+
+
+def test_deadlock_inside_a_savepoint_is_retried(database, two_providers):
+    """A deadlock whose victim is inside a savepoint (``begin_nested``,
+    as creating a consumer, trait or class does): MariaDB ends the whole
+    transaction, so rolling back to the savepoint then fails too ('SAVEPOINT
+    ... does not exist').  The write is still run again, not answered 500.
+    (PostgreSQL rolls back to the savepoint and raises the deadlock.)"""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    first, second = two_providers
+    other = write_connection(database)
+    calls = []
+
+    def write(conn):
+        calls.append(1)
+        bump(conn, first)
+        if len(calls) > 1:
+            return 'done'
+        # The other transaction holds ``second``, changes more rows than
+        # this one (so that this one is the deadlock's victim) and then
+        # waits for ``first``.
+        other.begin()
+        bump(other, second)
+        other.execute(sa.insert(tables.traits), [
+            {'name': 'CUSTOM_HEAVY_%d' % n} for n in range(20)])
+        waiter = threading.Thread(target=lambda: (bump(other, first),
+                                                  other.commit()))
+        waiter.start()
+        waiter.join(timeout=0.5)
+        try:
+            with conn.begin_nested():
+                bump(conn, second)
+        finally:
+            threads.append(waiter)
+
+    threads = []
+    try:
+        assert database.write(write) == 'done'
+    finally:
+        for waiter in threads:
+            waiter.join(timeout=30)
+        if other.in_transaction():
+            other.rollback()
+        other.close()
+    assert len(calls) == 2
+    generations = database.read(lambda conn: conn.execute(
+        sa.select(RP.c.generation).where(RP.c.id.in_(two_providers))
+        .order_by(RP.c.id)).scalars().all())
+    # The other transaction bumped both, the write's second run ``first``.
+    assert generations == [2, 1]

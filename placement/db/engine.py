@@ -85,7 +85,19 @@ def _driver_error(error):
 
 def is_retryable(error):
     """True when a DBAPI error means the transaction may succeed if run
-    again from the start."""
+    again from the start, or followed from one that does: MariaDB/MySQL
+    end the whole transaction on a deadlock, so when its victim was
+    inside a savepoint, rolling back to the savepoint fails next."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, sa_exc.DBAPIError) and _retryable(error):
+            return True
+        seen.add(id(error))
+        error = error.__context__
+    return False
+
+
+def _retryable(error):
     orig, mysql_errno = _driver_error(error)
     pgcode = getattr(orig, 'pgcode', None)
     if pgcode is not None:
