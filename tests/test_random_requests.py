@@ -8,11 +8,15 @@ types and versions.
 Every answer must be below 500, and come within ``ANSWER_DEADLINE``
 seconds: a write that failed and kept its row locks would hold up the
 writers after it (the database gives up on a lock wait after 50 s).
+
+And clients in parallel write at random to a few shared providers and
+consumers: every conflict (deadlocks among them) ends in a 4xx.
 """
 
 import http.client
 import json
 import random
+import threading
 import uuid as uuidlib
 
 import pytest
@@ -189,5 +193,133 @@ def test_random_bad_input_never_gets_a_5xx(server, seed):
                            error))
         assert status < 500, (number, method, path[:100],
                               repr(kwargs)[:300], answer[:500])
+    with open(log_path) as log:
+        assert 'Traceback' not in log.read()
+
+
+CLIENTS = 8
+WRITES_PER_CLIENT = 150
+
+
+class SharedState:
+    """Three root providers with inventory, their children (created and
+    deleted as clients go), a few consumers and aggregates: what every
+    client's random writes pick from."""
+
+    def __init__(self, port):
+        self.port = port
+        self.lock = threading.Lock()
+        for name in ('CUSTOM_A', 'CUSTOM_B'):
+            send(port, 'PUT', '/traits/' + name)
+        self.roots = []
+        for n in range(3):
+            status, body = send(port, 'POST', '/resource_providers',
+                                {'name': 'root-%d' % n})
+            root = json.loads(body)['uuid']
+            send(port, 'PUT', '/resource_providers/%s/inventories' % root,
+                 {'resource_provider_generation': 0,
+                  'inventories': {'VCPU': {'total': 8, 'max_unit': 8}}})
+            self.roots.append(root)
+        self.children = []
+        self.consumers = [str(uuidlib.uuid4()) for _ in range(6)]
+        self.aggregates = [str(uuidlib.uuid4()) for _ in range(3)]
+
+    def generation(self, provider):
+        status, body = send(self.port, 'GET',
+                            '/resource_providers/%s' % provider)
+        return json.loads(body)['generation'] if status == 200 else 0
+
+    def write(self, rng):
+        """(method, path, status, body) of one random write, which may
+        well conflict with the others'."""
+        port = self.port
+        with self.lock:
+            provider = rng.choice(self.roots + self.children)
+            child = rng.choice(self.children) if self.children else None
+        base = '/resource_providers/%s' % provider
+        kind = rng.randrange(9)
+        if kind == 0:
+            status, body = send(port, 'POST', '/resource_providers', {
+                'name': 'child-%s' % uuidlib.uuid4(),
+                'parent_provider_uuid': rng.choice(self.roots)})
+            if status == 200:
+                with self.lock:
+                    self.children.append(json.loads(body)['uuid'])
+            return 'POST', '/resource_providers', status, body
+        if kind == 1 and child is not None:
+            path = '/resource_providers/%s' % child
+            status, body = send(port, 'DELETE', path)
+            if status == 204:
+                with self.lock:
+                    if child in self.children:
+                        self.children.remove(child)
+            return 'DELETE', path, status, body
+        if kind in (1, 2):
+            inventories = {rc: {'total': rng.randint(4, 9), 'max_unit': 9}
+                           for rc in ['VCPU'] + rng.sample(['DISK_GB'],
+                                                           rng.randint(0, 1))}
+            return ('PUT', base + '/inventories') + send(
+                port, 'PUT', base + '/inventories', {
+                    'resource_provider_generation': self.generation(provider),
+                    'inventories': inventories})
+        if kind == 3:
+            return ('PUT', base + '/traits') + send(
+                port, 'PUT', base + '/traits', {
+                    'resource_provider_generation': self.generation(provider),
+                    'traits': rng.sample(['CUSTOM_A', 'CUSTOM_B'],
+                                         rng.randint(0, 2))})
+        if kind == 4:
+            return ('PUT', base + '/aggregates') + send(
+                port, 'PUT', base + '/aggregates', {
+                    'resource_provider_generation': self.generation(provider),
+                    'aggregates': rng.sample(self.aggregates,
+                                             rng.randint(0, 2))})
+        consumer = rng.choice(self.consumers)
+        path = '/allocations/%s' % consumer
+        if kind == 5:
+            return ('DELETE', path) + send(port, 'DELETE', path)
+        claim = {'project_id': 'p', 'user_id': 'u',
+                 'consumer_type': 'INSTANCE', 'allocations': {
+                     target: {'resources': {'VCPU': 1}}
+                     for target in {provider, rng.choice(self.roots)}}}
+        if kind == 6:
+            other = rng.choice(self.consumers)
+            return ('POST', '/allocations') + send(
+                port, 'POST', '/allocations', {
+                    key: dict(claim, consumer_generation=None)
+                    for key in {consumer, other}})
+        status, body = send(port, 'GET', path)
+        claim['consumer_generation'] = json.loads(body).get(
+            'consumer_generation') if status == 200 else None
+        return ('PUT', path) + send(port, 'PUT', path, claim)
+
+
+def test_concurrent_random_writes_never_get_a_5xx(server):
+    """Clients in parallel create and delete providers, replace their
+    inventories, traits and aggregates, and claim and release
+    allocations across them: conflicts are 4xx (mostly 409), never
+    5xx."""
+    port, log_path = server
+    state = SharedState(port)
+    failures = []
+
+    def client(seed):
+        rng = random.Random(seed)
+        try:
+            for _ in range(WRITES_PER_CLIENT):
+                method, path, status, answer = state.write(rng)
+                if status >= 500:
+                    failures.append((method, path, status, answer[:500]))
+        except OSError as error:
+            failures.append(('no answer', repr(error)))
+
+    threads = [threading.Thread(target=client, args=(seed,))
+               for seed in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10 * ANSWER_DEADLINE)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
     with open(log_path) as log:
         assert 'Traceback' not in log.read()
