@@ -53,11 +53,24 @@ def find(conn, search, class_names):
     loaded = summaries_mod.load(
         conn, trees | {facts.roots[p] for p in everyone},
         search.summary_traits)
+    uuids = {s.id: s.uuid for s in loaded.values()}
+    # Each query reads the latest committed state: a provider that a
+    # concurrent write deleted or moved to another tree since the
+    # candidates were found has no summary here, and the candidates
+    # using it are left out.
+    candidates = [c for c in candidates
+                  if all(p in uuids for p in _everyone_in(c))]
+    trees = {facts.roots[p] for c in candidates for p in c.providers()}
     shown = [s for s in loaded.values() if s.root_id in trees and (
         search.nested_aware or s.id in used_before_limit)]
-    uuids = {s.id: s.uuid for s in loaded.values()}
     return Result([_request(c, uuids, class_names) for c in candidates],
                   shown)
+
+
+def _everyone_in(candidate):
+    """The providers a candidate allocates from or maps a group to."""
+    mapped = {p for _, ids in candidate.mappings for p in ids}
+    return candidate.providers() | mapped
 
 
 def _candidates(conn, search):

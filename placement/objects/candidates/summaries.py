@@ -93,5 +93,9 @@ def load(conn, root_ids, with_traits=True):
                                           int(used))
     if with_traits:
         for provider_id, name in sql.execute(conn, _TRAITS, params):
-            summaries[provider_id].traits.append(name)
+            summary = summaries.get(provider_id)
+            # (None: the provider joined one of the trees after the
+            # first query read them, in a concurrent write.)
+            if summary is not None:
+                summary.traits.append(name)
     return summaries
