@@ -237,7 +237,12 @@ class SharedState:
             provider = rng.choice(self.roots + self.children)
             child = rng.choice(self.children) if self.children else None
         base = '/resource_providers/%s' % provider
-        kind = rng.randrange(9)
+        kind = rng.randrange(10)
+        if kind == 9:
+            path = ('/allocation_candidates?resources=VCPU:1&in_tree=%s'
+                    % provider if rng.random() < 0.5 else
+                    '/allocation_candidates?resources=VCPU:1')
+            return ('GET', path) + send(port, 'GET', path)
         if kind == 0:
             status, body = send(port, 'POST', '/resource_providers', {
                 'name': 'child-%s' % uuidlib.uuid4(),
@@ -296,9 +301,9 @@ class SharedState:
 
 def test_concurrent_random_writes_never_get_a_5xx(server):
     """Clients in parallel create and delete providers, replace their
-    inventories, traits and aggregates, and claim and release
-    allocations across them: conflicts are 4xx (mostly 409), never
-    5xx."""
+    inventories, traits and aggregates, claim and release allocations
+    across them and ask for allocation candidates: conflicts are 4xx
+    (mostly 409), never 5xx."""
     port, log_path = server
     state = SharedState(port)
     failures = []
