@@ -4,10 +4,10 @@ Well-formed requests of each write endpoint have one field at a time
 replaced, dropped or added (wrong types, huge numbers, NUL and other odd
 strings, unknown names), bodies are cut, nested too deeply or replaced
 by non-JSON, query parameters get odd values, and headers odd media
-types and versions.
-Every answer must be below 500, and come within ``ANSWER_DEADLINE``
-seconds: a write that failed and kept its row locks would hold up the
-writers after it (the database gives up on a lock wait after 50 s).
+types and versions.  Every answer must be below 500, and come within
+``ANSWER_DEADLINE`` seconds: a write that failed and kept its row locks
+would hold up the writers after it (the database gives up on a lock
+wait after 50 s).
 
 And clients in parallel write at random to a few shared providers and
 consumers: every conflict (deadlocks among them) ends in a 4xx.
