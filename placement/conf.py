@@ -10,6 +10,7 @@ operators commonly set them, so that they are accepted silently.
 
 import logging
 import os
+import sys
 
 from oslo_config import cfg
 from oslo_log import log as oslo_log
@@ -181,6 +182,17 @@ def load(args=None, config_files=None, project='placement'):
         # operator's file keeps OpenStack Placement's keystone default.
         conf.set_default('auth_strategy', 'noauth2', group='api')
     return conf
+
+
+def load_for_command(prog, args):
+    """``load`` for the command ``prog``: a configuration file that is
+    missing or cannot be parsed ends the command with a one-line error
+    (exit status 2), not a traceback."""
+    try:
+        return load(args)
+    except cfg.Error as error:
+        sys.stderr.write('%s: error: %s\n' % (prog, error))
+        sys.exit(2)
 
 
 def setup_logging(conf):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import autogenerate
 from alembic import migration
 
+from placement.cmd import api
 from placement.cmd import manage
 from placement.cmd import status
 from placement.db import sync
@@ -203,3 +204,24 @@ def test_standard_sync_is_idempotent(empty_database):
     for trait_id, name in first['traits'][1:]:
         assert kept[name] == trait_id
     assert len(second['traits']) == len(first['traits']) + 1
+
+
+@pytest.mark.parametrize('command', ['manage', 'api'])
+@pytest.mark.parametrize('content, expected', [
+    (None, 'Failed to find some config files'),
+    ('[placement_database\nconnection = x\n', 'Failed to parse'),
+])
+def test_a_bad_config_file_is_a_one_line_error(tmp_path, capsys, command,
+                                               content, expected):
+    path = tmp_path / 'placement.conf'
+    if content is not None:
+        path.write_text(content)
+    main = manage.main if command == 'manage' else api.main
+    args = ['--config-file', str(path)]
+    with pytest.raises(SystemExit) as exited:
+        main(args + (['db', 'version'] if command == 'manage' else []))
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith('placement-%s: error: ' % command), err
+    assert expected in err
+    assert 'Traceback' not in err

@@ -56,7 +56,7 @@ def oslo_args(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    conf = conf_mod.load(oslo_args(args))
+    conf = conf_mod.load_for_command('placement-api', oslo_args(args))
     conf_mod.setup_logging(conf)
     db = app_mod.make_database(conf)
     application = app_mod.wsgi_app(conf, db)

@@ -153,7 +153,7 @@ def main(argv=None):
         oslo += ['--config-file', path]
     for path in args.config_dir:
         oslo += ['--config-dir', path]
-    conf = conf_mod.load(oslo)
+    conf = conf_mod.load_for_command('placement-manage', oslo)
     return args.func(conf, args)
 
 
