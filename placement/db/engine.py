@@ -88,11 +88,9 @@ def is_retryable(error):
     again from the start, or followed from one that does: MariaDB/MySQL
     end the whole transaction on a deadlock, so when its victim was
     inside a savepoint, rolling back to the savepoint fails next."""
-    seen = set()
-    while error is not None and id(error) not in seen:
+    while error is not None:  # (Python keeps context chains acyclic)
         if isinstance(error, sa_exc.DBAPIError) and _retryable(error):
             return True
-        seen.add(id(error))
         error = error.__context__
     return False
 

@@ -48,19 +48,21 @@ def find(conn, search, class_names):
     candidates = _limit(search, sorted(candidates))
     if not candidates:
         return EMPTY
-    trees = {facts.roots[p] for c in candidates for p in c.providers()}
+    used = {p for c in candidates for p in c.providers()}
+    trees = {facts.roots[p] for p in used}
     everyone = {p for c in candidates for _, ids in c.mappings for p in ids}
     loaded = summaries_mod.load(
         conn, trees | {facts.roots[p] for p in everyone},
         search.summary_traits)
     uuids = {s.id: s.uuid for s in loaded.values()}
-    # Each query reads the latest committed state: a provider that a
-    # concurrent write deleted or moved to another tree since the
-    # candidates were found has no summary here, and the candidates
-    # using it are left out.
-    candidates = [c for c in candidates
-                  if all(p in uuids for p in _everyone_in(c))]
-    trees = {facts.roots[p] for c in candidates for p in c.providers()}
+    if not (used | everyone) <= uuids.keys():
+        # Each query reads the latest committed state: a provider that a
+        # concurrent write deleted or moved to another tree since the
+        # candidates were found has no summary here, and the candidates
+        # using it are left out.
+        candidates = [c for c in candidates
+                      if _everyone_in(c) <= uuids.keys()]
+        trees = {facts.roots[p] for c in candidates for p in c.providers()}
     shown = [s for s in loaded.values() if s.root_id in trees and (
         search.nested_aware or s.id in used_before_limit)]
     return Result([_request(c, uuids, class_names) for c in candidates],
