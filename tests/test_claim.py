@@ -164,21 +164,21 @@ def test_replace_links_an_aggregate_created_since_the_claim(database):
 
 
 def test_custom_trait_delete_waits_for_a_write_adding_it(database):
-    """A trait write holds the custom traits it adds against a concurrent
-    delete: the delete waits, then finds the trait in use."""
+    """A trait write that has linked a custom trait holds it against a
+    concurrent delete (through the link's foreign key): the delete waits,
+    then finds the trait in use."""
     provider = create(database, 'racing')
     database.write(trait.ensure_custom, 'CUSTOM_RACE')
-    claimed, release, outcome = threading.Event(), threading.Event(), []
+    linked, release, outcome = threading.Event(), threading.Event(), []
 
     def write(conn):
         claimed_provider, current = claim.claim(conn, provider.uuid, 0,
                                                 'stale', 'traits')
-        found = trait.find_ids(conn, ['CUSTOM_RACE'], lock=True)
+        found = trait.find_ids(conn, ['CUSTOM_RACE'])
         assert set(found) == {'CUSTOM_RACE'}
-        claimed.set()
+        claimed_provider.set_traits(conn, set(found.values()), set(current))
+        linked.set()
         release.wait(10)
-        claimed_provider.set_traits(conn, set(found.values()), set(current),
-                                    last=True)
 
     def delete():
         try:
@@ -189,7 +189,7 @@ def test_custom_trait_delete_waits_for_a_write_adding_it(database):
 
     writer = threading.Thread(target=database.write, args=(write,))
     writer.start()
-    assert claimed.wait(10)
+    assert linked.wait(10)
     deleter = threading.Thread(target=delete)
     deleter.start()
     deleter.join(0.5)
@@ -200,6 +200,39 @@ def test_custom_trait_delete_waits_for_a_write_adding_it(database):
     assert outcome == ['in use']
     assert database.read(rp.get_with_traits, provider.uuid)[1] == \
         ['CUSTOM_RACE']
+
+
+def test_trait_deleted_while_a_write_adds_it(database):
+    """A custom trait deleted after a trait write looked it up, but before
+    the write linked it: the write's link waits for the delete, fails the
+    foreign key, and the write, run again, says the trait is missing.
+    Nothing is written."""
+    if database.backend == 'sqlite':
+        pytest.skip('SQLite runs one write transaction at a time')
+    provider = create(database, 'late-delete')
+    database.write(trait.ensure_custom, 'CUSTOM_GOING')
+    outcome = []
+
+    def write():
+        try:
+            outcome.append(database.write(
+                claim.claim_and_set_traits, provider.uuid, 0,
+                ['CUSTOM_GOING']))
+        except errors.InvalidInput as error:
+            outcome.append(str(error))
+
+    with database.engine.connect() as conn:
+        conn.execute(tables.traits.delete().where(
+            tables.traits.c.name == 'CUSTOM_GOING'))
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive()  # waiting for the deleted row's lock
+        conn.commit()
+    writer.join(30)
+    assert outcome == ['No such trait CUSTOM_GOING']
+    assert get(database, provider).generation == 0
+    assert traits_of(database, provider) == []
 
 
 def traits_of(database, provider):
@@ -392,3 +425,37 @@ def test_racing_traits_writes(database):
     assert isinstance(outcome, errors.ConcurrentUpdateDetected)
     assert traits_of(database, provider) == ['CUSTOM_FIRST']
     assert get(database, provider).generation == 1
+
+
+def test_replacing_traits_and_aggregates_is_two_round_trips_on_mysql(
+        database, monkeypatch):
+    """MariaDB/MySQL: a write that removes some of a provider's traits
+    (or aggregates) and adds others sends the claim, which also reads
+    which named traits exist, then one round trip that removes, adds and
+    commits."""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    from tests.test_engine import count_queries
+    provider = create(database, 'two-trips')
+    for name in ('CUSTOM_OLD', 'CUSTOM_NEW'):
+        database.write(trait.ensure_custom, name)
+    old, new = new_uuid(), new_uuid()
+    database.write(claim.claim_and_set_traits, provider.uuid, 0,
+                   ['CUSTOM_OLD', 'HW_CPU_X86_AVX2'])
+    database.write(claim.claim_and_set_aggregates, provider.uuid, 1,
+                   [old])
+
+    sent = count_queries(monkeypatch)
+    claimed, names = database.write(claim.claim_and_set_traits,
+                                    provider.uuid, 2,
+                                    ['CUSTOM_NEW', 'HW_CPU_X86_AVX2'])
+    assert names == ['CUSTOM_NEW', 'HW_CPU_X86_AVX2']
+    assert len(sent) == 2 and sent[1].rstrip().endswith('COMMIT')
+    del sent[:]
+    database.write(claim.claim_and_set_aggregates, provider.uuid, 3, [new])
+    assert len(sent) == 2 and sent[1].rstrip().endswith('COMMIT')
+    monkeypatch.undo()
+
+    assert get(database, provider).generation == 4
+    assert traits_of(database, provider) == ['CUSTOM_NEW', 'HW_CPU_X86_AVX2']
+    assert database.read(rp.get_with_aggregates, provider.uuid)[1] == [new]

@@ -57,6 +57,13 @@ _PG_RETRY_CODES = {'40001', '40P01', '55P03'}
 _MYSQL_RETRY_CODES = {1205, 1213}
 _SQLITE_RETRY_TEXT = ('database is locked', 'database is busy',
                       'database table is locked')
+# A provider's link to a trait that no longer exists: writes of a
+# provider's traits look the traits up without locking them, so one
+# deleted meanwhile fails the link's foreign key.  Run again, the write
+# finds the trait missing and says so.
+_PG_FOREIGN_KEY = '23503'
+_MYSQL_FOREIGN_KEY = 1452
+_TRAIT_LINK_TABLE = 'resource_provider_traits'
 
 # A pooled connection idle longer than this is checked before reuse.
 PING_AFTER_IDLE = 10.0
@@ -99,8 +106,14 @@ def _retryable(error):
     orig, mysql_errno = _driver_error(error)
     pgcode = getattr(orig, 'pgcode', None)
     if pgcode is not None:
+        if pgcode == _PG_FOREIGN_KEY:
+            return getattr(orig.diag, 'table_name', None) == \
+                _TRAIT_LINK_TABLE
         return pgcode in _PG_RETRY_CODES
     if mysql_errno is not None:
+        if mysql_errno == _MYSQL_FOREIGN_KEY:
+            return '`%s`' % _TRAIT_LINK_TABLE in str(orig) and \
+                'REFERENCES `traits`' in str(orig)
         return mysql_errno in _MYSQL_RETRY_CODES
     text = str(orig).lower()
     return any(t in text for t in _SQLITE_RETRY_TEXT)

@@ -130,6 +130,28 @@ def _then(conn, statements, params):
     return text, params
 
 
+# (column, count) -> the DELETE ``unlinking`` sends.
+_UNLINK = {}
+
+
+def unlinking(column, provider_id, ids):
+    """(statement, parameters) for ``execute``'s ``then``: delete the
+    links of the provider ``provider_id`` to ``ids`` (values of
+    ``column``, of a table of links keyed by provider)."""
+    key = (column, len(ids))
+    statement = _UNLINK.get(key)
+    if statement is None:
+        table = column.table
+        statement = _UNLINK[key] = sa.delete(table).where(
+            table.c.resource_provider_id == sa.bindparam('then_provider_id'),
+            column.in_([sa.bindparam('then_gone_%d' % i)
+                        for i in range(len(ids))]))
+    params = {'then_gone_%d' % i: value
+              for i, value in enumerate(sorted(ids))}
+    params['then_provider_id'] = provider_id
+    return statement, params
+
+
 def insert_ignore(conn, table, rows, index_elements, returning=()):
     """Insert ``rows`` (a list of dicts), skipping those that would break
     the unique key ``index_elements`` (empty: any unique key).  Concurrent

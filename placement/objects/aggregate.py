@@ -252,19 +252,24 @@ def replace(conn, provider_id, uuids, last=False, current=None, known=None):
         missing = set()
     gone = current - wanted
     new = wanted - current
-    if gone:
+    removal = None
+    if gone and (new or missing) and sql.sends_together(conn):
+        # Removed in the round trip that adds.
+        removal = sql.unlinking(RPA.c.aggregate_id, provider_id, gone)
+    elif gone:
         sql.execute(conn, _REMOVE_FROM_PROVIDER, {
             'provider_id': provider_id, 'aggregate_ids': sorted(gone)},
             last=last and not (new or missing))
     if missing:
         _create_and_add(conn, provider_id, {
             u: known[u] for u in uuids if u in known and known[u] in new
-        }, sorted(missing), last)
+        }, sorted(missing), last, removal)
     elif new:
         now = sql.utcnow()
         sql.execute(conn, _ADD_TO_PROVIDER, [
             {'resource_provider_id': provider_id, 'aggregate_id': a,
-             'created_at': now} for a in sorted(new)], last=last)
+             'created_at': now} for a in sorted(new)], last=last,
+            then=removal)
 
 
 def _creates_while_adding(conn):
@@ -274,10 +279,12 @@ def _creates_while_adding(conn):
     return conn.dialect.name == 'postgresql' or sql.sends_together(conn)
 
 
-def _create_and_add(conn, provider_id, existing, uuids, last):
+def _create_and_add(conn, provider_id, existing, uuids, last,
+                    removal=None):
     """Create the aggregates ``uuids`` (unless a concurrent request just
     did) and add them and the ``existing`` ones ({uuid: id}) to the
-    provider, in one round trip."""
+    provider, in one round trip (with ``removal``, ``sql.unlinking``'s
+    answer, where statements are sent together)."""
     now = sql.utcnow()
     if conn.dialect.name == 'postgresql':
         sql.execute(conn, _CREATE_AND_ADD_POSTGRESQL, {
@@ -289,9 +296,13 @@ def _create_and_add(conn, provider_id, existing, uuids, last):
     by_uuid = uuids + sorted(existing)
     params = {'then_uuid_%d' % i: u for i, u in enumerate(by_uuid)}
     params.update(then_provider_id=provider_id, then_now=now)
+    statements = (_add_by_uuid(len(by_uuid)),)
+    if removal is not None:
+        statements += (removal[0],)
+        params.update(removal[1])
     sql.execute(conn, sql.insert_ignore_statement(conn, AGG, ['uuid']),
                 [{'uuid': u, 'created_at': now} for u in uuids],
-                then=(_add_by_uuid(len(by_uuid)), params), last=last)
+                then=(statements, params), last=last)
 
 
 def replacing_postgresql(claimed):

@@ -26,14 +26,17 @@ from placement.objects import trait
 
 RP = tables.resource_providers
 _AGG = tables.placement_aggregates
+_TRAITS = tables.traits
 
 
-def _named_aggregates():
-    """The aggregates a write names (parameter ``named``) that exist, as
-    one 'id:uuid,...' string."""
-    return (sa.select(rp.joined(sa.cast(_AGG.c.id, sa.String) + ':'
-                                + _AGG.c.uuid))
-            .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
+def _named(column):
+    """What a write names (parameter ``named``: values of ``column``, the
+    uuid of an aggregate or the name of a trait) that exists, as one
+    'id:value,...' string."""
+    table = column.table
+    return (sa.select(rp.joined(sa.cast(table.c.id, sa.String) + ':'
+                                + column))
+            .where(column.in_(sa.bindparam('named', expanding=True)))
             .scalar_subquery().label('named'))
 
 
@@ -54,7 +57,7 @@ def _when_expected(column):
 def _claim_reads():
     """The reads of claims on MariaDB/MySQL (which lock the provider's
     row: the only table the statement reads outside subqueries) and
-    SQLite, by (locked, linked, with the named aggregates)."""
+    SQLite, by (locked, linked, with the named aggregates or traits)."""
     reads = {}
     for locked in (False, True):
         base = rp.BRIEF.with_for_update() if locked else rp.BRIEF
@@ -62,9 +65,10 @@ def _claim_reads():
         for kind in rp.LINKS:
             reads[locked, kind, False] = base.add_columns(
                 _when_expected(rp.linked_string(kind, RP.c.id)))
-        reads[locked, 'aggregates', True] = reads[
-            locked, 'aggregates', False].add_columns(
-                _when_expected(_named_aggregates()))
+        for kind, column in (('aggregates', _AGG.c.uuid),
+                             ('traits', _TRAITS.c.name)):
+            reads[locked, kind, True] = reads[locked, kind, False] \
+                .add_columns(_when_expected(_named(column)))
     return reads
 
 
@@ -147,8 +151,25 @@ def claim_statement_postgresql(kind=None, claimed=CLAIMED_POSTGRESQL):
             .where(RP.c.uuid == sa.bindparam('rp_uuid')))
 
 
-_CLAIM_POSTGRESQL = {kind: claim_statement_postgresql(kind)
+_CLAIM_POSTGRESQL = {(kind, False): claim_statement_postgresql(kind)
                      for kind in (None, 'traits', 'inventories')}
+
+
+def _named_traits_postgresql():
+    """PostgreSQL: ``_named`` for trait names given as one array literal
+    (parameter ``named``), looked up by a join: a list of parameters
+    costs the server a plan per call."""
+    asked = sa.func.unnest(sa.cast(
+        sa.bindparam('named'), postgresql.ARRAY(sa.String))) \
+        .table_valued('name').render_derived()
+    return (sa.select(rp.joined(sa.cast(_TRAITS.c.id, sa.String) + ':'
+                                + _TRAITS.c.name))
+            .select_from(asked.join(_TRAITS, _TRAITS.c.name == asked.c.name))
+            .scalar_subquery().label('named'))
+
+
+_CLAIM_POSTGRESQL['traits', True] = _CLAIM_POSTGRESQL[
+    'traits', False].add_columns(_when_expected(_named_traits_postgresql()))
 
 
 def claimed_postgresql(conn, row, uuid, generation, conflict_message):
@@ -199,9 +220,10 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     'inventories') the answer is (provider, {id: name} of its current
     traits or aggregates, or
     {resource class id: None} of its inventories), read under the lock.
-    With ``named`` too (aggregate uuids, for linked='aggregates') it has
-    a third item: {uuid: id} of the named aggregates that exist.
-    (PostgreSQL offers neither 'aggregates' nor ``named``: there
+    With ``named`` too (aggregate uuids with linked='aggregates', trait
+    names with linked='traits') it has a third item: {uuid or name: id}
+    of those named that exist (read without locking them).
+    (PostgreSQL offers neither 'aggregates' nor named aggregates: there
     ``claim_and_set_aggregates`` claims and writes them in one
     statement.)
     """
@@ -213,7 +235,10 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     if conn.dialect.name == 'postgresql':
         params = {'rp_uuid': uuid, 'expected': generation,
                   'now': sql.utcnow()}
-        row = sql.execute(conn, _CLAIM_POSTGRESQL[linked], params).first()
+        if named is not None:
+            params['named'] = sql.array_literal(sorted(named))
+        row = sql.execute(conn, _CLAIM_POSTGRESQL[
+            linked, named is not None], params).first()
         provider = claimed_postgresql(conn, row, uuid, generation,
                                       conflict_message)
     else:
@@ -251,7 +276,7 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     provider.claimed = True
     current = _parse_linked(row.linked) if linked else None
     if named is not None:
-        known = {agg_uuid: agg_id for agg_id, agg_uuid
+        known = {value: value_id for value_id, value
                  in _parse_linked(row.named).items()}
     if known is not None:
         return provider, current, known
@@ -388,6 +413,13 @@ def _claim_and_set_standard_traits_postgresql(conn, uuid, generation, ids,
     return provider, sorted(ids)
 
 
+def _check_traits_exist(found, names):
+    """Raise InvalidInput naming those of ``names`` not in ``found``."""
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
+
+
 def claim_and_set_traits(conn, uuid, generation, names,
                          conflict_message=None):
     """Claim the provider at ``uuid`` (``claim``) and make the traits
@@ -397,6 +429,11 @@ def claim_and_set_traits(conn, uuid, generation, names,
     Raises ResourceProviderNotFound, ConcurrentUpdateDetected, or
     InvalidInput naming traits that do not exist.  A write that changes
     nothing leaves the generation as it is (and is still checked).
+    The claim reads which of the named traits exist, without locking
+    them: a trait deleted before the write links it fails the link's
+    foreign key, and the write is run again (``engine.is_retryable``).
+    On PostgreSQL, standard traits are written with the claim, in one
+    statement; elsewhere one round trip writes.
     """
     names = list(dict.fromkeys(names))
     if conn.dialect.name == 'postgresql' and \
@@ -405,18 +442,12 @@ def claim_and_set_traits(conn, uuid, generation, names,
         if ids is not None:
             return _claim_and_set_standard_traits_postgresql(
                 conn, uuid, generation, ids, conflict_message)
-    provider, current = claim(conn, uuid, generation, conflict_message,
-                              linked='traits')
-    have = {name: trait_id for trait_id, name in current.items()}
-    # Only traits the provider does not have yet need looking up (and
-    # locking against a concurrent delete).
-    found = trait.find_ids(
-        conn, [name for name in names if name not in have], lock=True)
-    missing = [name for name in names
-               if name not in have and name not in found]
-    if missing:
-        raise errors.InvalidInput('No such trait %s' % ', '.join(missing))
-    found.update((name, have[name]) for name in names if name in have)
+    provider, current, found = claim(
+        conn, uuid, generation, conflict_message, linked='traits',
+        named=[name for name in names if trait.storable(name)])
+    # MariaDB/MySQL compare names without case: match them exactly.
+    found = {name: found[name] for name in names if name in found}
+    _check_traits_exist(found, names)
     wanted = set(found.values())
     if wanted == set(current):
         provider.generation = generation

@@ -27,7 +27,6 @@ _STANDARD_IDS = standard_ids.StandardIds(TRAITS, STANDARDS)
 # than executing it).
 _IDS_BY_NAMES = sa.select(TRAITS.c.name, TRAITS.c.id).where(
     TRAITS.c.name.in_(sa.bindparam('names', expanding=True)))
-_IDS_BY_NAMES_SHARED = _IDS_BY_NAMES.with_for_update(read=True)
 _IDS_FOR_PROVIDER = sa.select(RPT.c.trait_id).where(
     RPT.c.resource_provider_id == sa.bindparam('provider_id'))
 _REMOVE_FROM_PROVIDER = sa.delete(RPT).where(
@@ -48,7 +47,7 @@ def is_custom(name):
     return name.startswith(CUSTOM_PREFIX)
 
 
-def _storable(name):
+def storable(name):
     """False for strings no trait can be named (NUL, lone surrogates):
     they are never sent to the database, which would reject them."""
     if '\x00' in name:
@@ -60,19 +59,13 @@ def _storable(name):
     return True
 
 
-def find_ids(conn, names, lock=False):
-    """{name: id} of the traits among ``names`` that exist.
-
-    With ``lock`` the rows are share-locked until the transaction ends,
-    so a concurrent ``delete_custom`` of one of them waits (and then sees
-    the new association) instead of racing with it.
-    """
+def find_ids(conn, names):
+    """{name: id} of the traits among ``names`` that exist."""
     found, names = _STANDARD_IDS.split(
-        conn, {n for n in names if _storable(n)})
+        conn, {n for n in names if storable(n)})
     if names:
-        query = _IDS_BY_NAMES_SHARED if lock else _IDS_BY_NAMES
         found.update((name, trait_id) for name, trait_id in sql.execute(
-            conn, query, {'names': sorted(names)}) if name in names)
+            conn, _IDS_BY_NAMES, {'names': sorted(names)}) if name in names)
     return found
 
 
@@ -98,7 +91,7 @@ def get_by_name(conn, name, lock=False):
     """The trait row (id, name, created_at, updated_at) named ``name``;
     raises TraitNotFound."""
     row = None
-    if _storable(name):
+    if storable(name):
         query = sa.select(TRAITS.c.id, TRAITS.c.name, TRAITS.c.created_at,
                           TRAITS.c.updated_at).where(TRAITS.c.name == name)
         if lock:
@@ -119,12 +112,12 @@ def list_traits(conn, names=None, prefix=None, associated=None):
     query = sa.select(TRAITS.c.name, TRAITS.c.created_at,
                       TRAITS.c.updated_at)
     if names is not None:
-        names = {n for n in names if _storable(n)}
+        names = {n for n in names if storable(n)}
         if not names:
             return []
         query = query.where(TRAITS.c.name.in_(names))
     if prefix:
-        if not _storable(prefix):
+        if not storable(prefix):
             return []
         query = query.where(TRAITS.c.name.startswith(prefix, autoescape=True))
     if associated is not None:
@@ -183,7 +176,11 @@ def replace_for_provider(conn, provider_id, trait_ids, current=None,
     wanted = set(trait_ids)
     gone = current - wanted
     new = wanted - current
-    if gone:
+    removal = None
+    if gone and new and sql.sends_together(conn):
+        # Removed in the round trip that adds.
+        removal = sql.unlinking(RPT.c.trait_id, provider_id, gone)
+    elif gone:
         sql.execute(conn, _REMOVE_FROM_PROVIDER, {
             'provider_id': provider_id, 'trait_ids': sorted(gone)},
             last=last and not new)
@@ -191,4 +188,5 @@ def replace_for_provider(conn, provider_id, trait_ids, current=None,
         now = sql.utcnow()
         sql.execute(conn, _ADD_TO_PROVIDER, [
             {'resource_provider_id': provider_id, 'trait_id': t,
-             'created_at': now} for t in sorted(new)], last=last)
+             'created_at': now} for t in sorted(new)], last=last,
+            then=removal)
