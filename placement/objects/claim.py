@@ -29,14 +29,12 @@ _AGG = tables.placement_aggregates
 _TRAITS = tables.traits
 
 
-def _named(column):
-    """What a write names (parameter ``named``: values of ``column``, the
-    uuid of an aggregate or the name of a trait) that exists, as one
-    'id:value,...' string."""
-    table = column.table
-    return (sa.select(rp.joined(sa.cast(table.c.id, sa.String) + ':'
-                                + column))
-            .where(column.in_(sa.bindparam('named', expanding=True)))
+def _named_aggregates():
+    """The aggregates a write names (parameter ``named``) that exist, as
+    one 'id:uuid,...' string."""
+    return (sa.select(rp.joined(sa.cast(_AGG.c.id, sa.String) + ':'
+                                + _AGG.c.uuid))
+            .where(_AGG.c.uuid.in_(sa.bindparam('named', expanding=True)))
             .scalar_subquery().label('named'))
 
 
@@ -57,7 +55,7 @@ def _when_expected(column):
 def _claim_reads():
     """The reads of claims on MariaDB/MySQL (which lock the provider's
     row: the only table the statement reads outside subqueries) and
-    SQLite, by (locked, linked, with the named aggregates or traits)."""
+    SQLite, by (locked, linked, with the named aggregates)."""
     reads = {}
     for locked in (False, True):
         base = rp.BRIEF.with_for_update() if locked else rp.BRIEF
@@ -65,10 +63,9 @@ def _claim_reads():
         for kind in rp.LINKS:
             reads[locked, kind, False] = base.add_columns(
                 _when_expected(rp.linked_string(kind, RP.c.id)))
-        for kind, column in (('aggregates', _AGG.c.uuid),
-                             ('traits', _TRAITS.c.name)):
-            reads[locked, kind, True] = reads[locked, kind, False] \
-                .add_columns(_when_expected(_named(column)))
+        reads[locked, 'aggregates', True] = reads[
+            locked, 'aggregates', False].add_columns(
+                _when_expected(_named_aggregates()))
     return reads
 
 
@@ -156,9 +153,10 @@ _CLAIM_POSTGRESQL = {(kind, False): claim_statement_postgresql(kind)
 
 
 def _named_traits_postgresql():
-    """PostgreSQL: ``_named`` for trait names given as one array literal
-    (parameter ``named``), looked up by a join: a list of parameters
-    costs the server a plan per call."""
+    """PostgreSQL: the traits a write names (parameter ``named``: an
+    array literal of names, looked up by a join: a list of parameters
+    costs the server a plan per call) that exist, as one 'id:name,...'
+    string."""
     asked = sa.func.unnest(sa.cast(
         sa.bindparam('named'), postgresql.ARRAY(sa.String))) \
         .table_valued('name').render_derived()
@@ -220,12 +218,12 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
     'inventories') the answer is (provider, {id: name} of its current
     traits or aggregates, or
     {resource class id: None} of its inventories), read under the lock.
-    With ``named`` too (aggregate uuids with linked='aggregates', trait
-    names with linked='traits') it has a third item: {uuid or name: id}
-    of those named that exist (read without locking them).
-    (PostgreSQL offers neither 'aggregates' nor named aggregates: there
-    ``claim_and_set_aggregates`` claims and writes them in one
-    statement.)
+    With ``named`` too (aggregate uuids with linked='aggregates' on
+    MariaDB/MySQL and SQLite, trait names with linked='traits' on
+    PostgreSQL) it has a third item: {uuid or name: id} of those named
+    that exist (read without locking them).  (PostgreSQL offers no
+    'aggregates': there ``claim_and_set_aggregates`` claims and writes
+    them in one statement.)
     """
     if named is not None and not named:
         named = None
@@ -429,11 +427,12 @@ def claim_and_set_traits(conn, uuid, generation, names,
     Raises ResourceProviderNotFound, ConcurrentUpdateDetected, or
     InvalidInput naming traits that do not exist.  A write that changes
     nothing leaves the generation as it is (and is still checked).
-    The claim reads which of the named traits exist, without locking
-    them: a trait deleted before the write links it fails the link's
-    foreign key, and the write is run again (``engine.is_retryable``).
-    On PostgreSQL, standard traits are written with the claim, in one
-    statement; elsewhere one round trip writes.
+    Which of the named traits exist is read without locking them (on
+    PostgreSQL by the claim): a trait deleted before the write links it
+    fails the link's foreign key, and the write is run again
+    (``engine.is_retryable``).  On PostgreSQL, standard traits are
+    written with the claim, in one statement; on MariaDB/MySQL one round
+    trip writes.
     """
     names = list(dict.fromkeys(names))
     if conn.dialect.name == 'postgresql' and \
@@ -442,11 +441,20 @@ def claim_and_set_traits(conn, uuid, generation, names,
         if ids is not None:
             return _claim_and_set_standard_traits_postgresql(
                 conn, uuid, generation, ids, conflict_message)
-    provider, current, found = claim(
-        conn, uuid, generation, conflict_message, linked='traits',
-        named=[name for name in names if trait.storable(name)])
-    # MariaDB/MySQL compare names without case: match them exactly.
-    found = {name: found[name] for name in names if name in found}
+    if conn.dialect.name == 'postgresql':
+        provider, current, found = claim(
+            conn, uuid, generation, conflict_message, linked='traits',
+            named=[name for name in names if trait.storable(name)])
+        found = {name: found[name] for name in names if name in found}
+    else:
+        # A claim sent with every name would cost the many claims that
+        # fail: only the traits the provider lacks are looked up, after.
+        provider, current = claim(conn, uuid, generation, conflict_message,
+                                  linked='traits')
+        have = {name: trait_id for trait_id, name in current.items()}
+        found = trait.find_ids(
+            conn, [name for name in names if name not in have])
+        found.update((name, have[name]) for name in names if name in have)
     _check_traits_exist(found, names)
     wanted = set(found.values())
     if wanted == set(current):
