@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from placement import errors
+from placement.db import sql
 from placement.db import tables
 from placement.objects import aggregate
 from placement.objects import claim
@@ -464,3 +465,51 @@ def test_replacing_traits_and_aggregates_round_trips_on_mysql(
     assert get(database, provider).generation == 5
     assert traits_of(database, provider) == ['CUSTOM_NEW', 'HW_CPU_X86_SSE2']
     assert database.read(rp.get_with_aggregates, provider.uuid)[1] == [new]
+
+
+@pytest.mark.parametrize('kind', ['traits', 'aggregates'])
+def test_read_waits_for_a_write_in_progress_on_mysql(database, kind,
+                                                    monkeypatch):
+    """MariaDB/MySQL: a read of a provider's traits or aggregates during a
+    write of the provider waits for it, and answers the generation and
+    the links that write made (not those it replaced)."""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    provider = create(database, 'written')
+    aggregate_uuid = new_uuid()
+    claimed, release, answers = threading.Event(), threading.Event(), []
+
+    def write(conn):
+        if kind == 'traits':
+            claim.claim_and_set_traits(conn, provider.uuid, 0,
+                                       ['HW_CPU_X86_AVX2'])
+        else:
+            claim.claim_and_set_aggregates(conn, provider.uuid, 0,
+                                           [aggregate_uuid])
+        claimed.set()
+        release.wait(10)
+
+    def read():
+        answers.append(database.read(
+            rp.get_with_traits if kind == 'traits'
+            else rp.get_with_aggregates, provider.uuid))
+
+    # The write's statements, sent without their COMMIT: it comes when
+    # the write returns, once released.
+    execute = sql.execute
+    monkeypatch.setattr(sql, 'execute', lambda *args, last=False, **kwargs:
+                        execute(*args, **kwargs))
+    writer = threading.Thread(target=database.write, args=(write,))
+    writer.start()
+    assert claimed.wait(10)
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(0.5)
+    assert reader.is_alive()
+    release.set()
+    writer.join(10)
+    reader.join(10)
+    (read_provider, links), = answers
+    assert read_provider.generation == 1
+    assert links == (['HW_CPU_X86_AVX2'] if kind == 'traits'
+                     else [aggregate_uuid])

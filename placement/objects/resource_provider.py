@@ -245,8 +245,23 @@ def stored_uuid(uuid):
     return uuid.lower()
 
 
+# MariaDB/MySQL: the same reads, share-locking the provider's row for the
+# statement (the read engine autocommits), so that a read waits for a
+# write of the provider in progress and answers the generation that
+# write makes, not the one it replaces: a client about to write with
+# the generation it read would otherwise be sure to lose.  The lock is
+# the read's only one, taken before anything else is read, and the
+# statement then reads the writer's committed rows.  (On PostgreSQL a
+# row lock is a write, and a claim and its write are mostly one
+# statement.)
+_LINKED_WAITING = {kind: statement.with_for_update(read=True)
+                   for kind, statement in _LINKED.items()}
+
+
 def _get_with_linked(conn, kind, uuid, **parameters):
-    row = sql.execute(conn, _LINKED[kind], dict(parameters, uuid=uuid)
+    statements = _LINKED_WAITING if conn.dialect.name in (
+        'mysql', 'mariadb') else _LINKED
+    row = sql.execute(conn, statements[kind], dict(parameters, uuid=uuid)
                       ).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
