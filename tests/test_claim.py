@@ -5,6 +5,7 @@ every backend in PLACEMENT_TEST_DBS, racing writers included."""
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from placement import errors
 from placement.db import sql
@@ -513,3 +514,32 @@ def test_read_waits_for_a_write_in_progress_on_mysql(database, kind,
     assert read_provider.generation == 1
     assert links == (['HW_CPU_X86_AVX2'] if kind == 'traits'
                      else [aggregate_uuid])
+
+
+def test_replacing_custom_traits_is_two_round_trips_on_postgresql(database):
+    """PostgreSQL: a write replacing some of a provider's custom traits
+    with others sends the claim, which also looks the named traits up,
+    then one statement that removes and adds, with the COMMIT."""
+    if database.backend != 'postgresql':
+        pytest.skip('PostgreSQL only')
+    provider = create(database, 'round-trips')
+    for name in ('CUSTOM_OLD', 'CUSTOM_NEW'):
+        database.write(trait.ensure_custom, name)
+    database.write(claim.claim_and_set_traits, provider.uuid, 0,
+                   ['CUSTOM_OLD'])
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+    engines = {database.engine, database.read_engine}
+    for engine in engines:
+        sa.event.listen(engine, 'after_cursor_execute', record)
+    try:
+        claimed, names = database.write(claim.claim_and_set_traits,
+                                        provider.uuid, 1, ['CUSTOM_NEW'])
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, 'after_cursor_execute', record)
+    assert names == ['CUSTOM_NEW'] and claimed.generation == 2
+    assert len(sent) == 2 and sent[1].rstrip().endswith('COMMIT')
+    assert traits_of(database, provider) == ['CUSTOM_NEW']

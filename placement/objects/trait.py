@@ -10,6 +10,7 @@ default collation compares without case.
 import os_traits
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
 
 from placement import errors
 from placement.db import sql
@@ -34,6 +35,25 @@ _REMOVE_FROM_PROVIDER = sa.delete(RPT).where(
     RPT.c.trait_id.in_(sa.bindparam('trait_ids', expanding=True)))
 # inline: no primary key read back (it can travel with the COMMIT).
 _ADD_TO_PROVIDER = sa.insert(RPT).inline()
+
+
+def _replace_postgresql():
+    """PostgreSQL: one statement removing the provider's links to the
+    traits ``gone`` and adding links to ``new`` (parameters: array
+    literals of ids), so that it can travel with the COMMIT."""
+    def ids(name):
+        return sa.cast(sa.bindparam(name), postgresql.ARRAY(sa.Integer))
+    provider_id = sa.bindparam('provider_id', type_=sa.Integer)
+    removed = sa.delete(RPT).where(
+        RPT.c.resource_provider_id == provider_id,
+        RPT.c.trait_id == sa.any_(ids('gone'))).cte('removed')
+    return sa.insert(RPT).from_select(
+        ['trait_id', 'resource_provider_id', 'created_at'],
+        sa.select(sa.func.unnest(ids('new')), provider_id,
+                  sa.bindparam('now', type_=sa.DateTime))).add_cte(removed)
+
+
+_REPLACE_POSTGRESQL = _replace_postgresql()
 
 
 def sync_standard(conn):
@@ -177,6 +197,12 @@ def replace_for_provider(conn, provider_id, trait_ids, current=None,
     gone = current - wanted
     new = wanted - current
     removal = None
+    if gone and new and conn.dialect.name == 'postgresql':
+        sql.execute(conn, _REPLACE_POSTGRESQL, {
+            'provider_id': provider_id, 'now': sql.utcnow(),
+            'gone': sql.integer_array_literal(gone),
+            'new': sql.integer_array_literal(new)}, last=last)
+        return
     if gone and new and sql.sends_together(conn):
         # Removed in the round trip that adds.
         removal = sql.unlinking(RPT.c.trait_id, provider_id, gone)
