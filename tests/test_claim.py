@@ -470,7 +470,7 @@ def test_replacing_traits_and_aggregates_round_trips_on_mysql(
 
 @pytest.mark.parametrize('kind', ['traits', 'aggregates'])
 def test_read_waits_for_a_write_in_progress_on_mysql(database, kind,
-                                                    monkeypatch):
+                                                     monkeypatch):
     """MariaDB/MySQL: a read of a provider's traits or aggregates during a
     write of the provider waits for it, and answers the generation and
     the links that write made (not those it replaced)."""
