@@ -165,13 +165,37 @@ def test_replace_links_an_aggregate_created_since_the_claim(database):
     assert count(database, tables.placement_aggregates) == 3
 
 
+def waits_for_the_write(database, write, waiter):
+    """Run ``write(conn)`` in a write transaction on one thread, keeping
+    the transaction open; meanwhile run ``waiter`` on another thread and
+    check that it is still waiting half a second later.  Then end the
+    write's transaction and let both finish."""
+    written, release = threading.Event(), threading.Event()
+
+    def held(conn):
+        write(conn)
+        written.set()
+        release.wait(10)
+
+    writer = threading.Thread(target=database.write, args=(held,))
+    writer.start()
+    assert written.wait(10)
+    waiting = threading.Thread(target=waiter)
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive()
+    release.set()
+    writer.join(10)
+    waiting.join(30)
+
+
 def test_custom_trait_delete_waits_for_a_write_adding_it(database):
     """A trait write that has linked a custom trait holds it against a
     concurrent delete (through the link's foreign key): the delete waits,
     then finds the trait in use."""
     provider = create(database, 'racing')
     database.write(trait.ensure_custom, 'CUSTOM_RACE')
-    linked, release, outcome = threading.Event(), threading.Event(), []
+    outcome = []
 
     def write(conn):
         claimed_provider, current = claim.claim(conn, provider.uuid, 0,
@@ -179,8 +203,6 @@ def test_custom_trait_delete_waits_for_a_write_adding_it(database):
         found = trait.find_ids(conn, ['CUSTOM_RACE'])
         assert set(found) == {'CUSTOM_RACE'}
         claimed_provider.set_traits(conn, set(found.values()), set(current))
-        linked.set()
-        release.wait(10)
 
     def delete():
         try:
@@ -189,16 +211,7 @@ def test_custom_trait_delete_waits_for_a_write_adding_it(database):
         except errors.InUse:
             outcome.append('in use')
 
-    writer = threading.Thread(target=database.write, args=(write,))
-    writer.start()
-    assert linked.wait(10)
-    deleter = threading.Thread(target=delete)
-    deleter.start()
-    deleter.join(0.5)
-    assert deleter.is_alive()
-    release.set()
-    writer.join(10)
-    deleter.join(30)
+    waits_for_the_write(database, write, delete)
     assert outcome == ['in use']
     assert database.read(rp.get_with_traits, provider.uuid)[1] == \
         ['CUSTOM_RACE']
@@ -478,7 +491,7 @@ def test_read_waits_for_a_write_in_progress_on_mysql(database, kind,
         pytest.skip('MariaDB/MySQL only')
     provider = create(database, 'written')
     aggregate_uuid = new_uuid()
-    claimed, release, answers = threading.Event(), threading.Event(), []
+    answers = []
 
     def write(conn):
         if kind == 'traits':
@@ -487,8 +500,6 @@ def test_read_waits_for_a_write_in_progress_on_mysql(database, kind,
         else:
             claim.claim_and_set_aggregates(conn, provider.uuid, 0,
                                            [aggregate_uuid])
-        claimed.set()
-        release.wait(10)
 
     def read():
         answers.append(database.read(
@@ -500,16 +511,7 @@ def test_read_waits_for_a_write_in_progress_on_mysql(database, kind,
     execute = sql.execute
     monkeypatch.setattr(sql, 'execute', lambda *args, last=False, **kwargs:
                         execute(*args, **kwargs))
-    writer = threading.Thread(target=database.write, args=(write,))
-    writer.start()
-    assert claimed.wait(10)
-    reader = threading.Thread(target=read)
-    reader.start()
-    reader.join(0.5)
-    assert reader.is_alive()
-    release.set()
-    writer.join(10)
-    reader.join(10)
+    waits_for_the_write(database, write, read)
     (read_provider, links), = answers
     assert read_provider.generation == 1
     assert links == (['HW_CPU_X86_AVX2'] if kind == 'traits'

@@ -445,7 +445,6 @@ def claim_and_set_traits(conn, uuid, generation, names,
         provider, current, found = claim(
             conn, uuid, generation, conflict_message, linked='traits',
             named=[name for name in names if trait.storable(name)])
-        found = {name: found[name] for name in names if name in found}
     else:
         # A claim sent with every name would cost the many claims that
         # fail: only the traits the provider lacks are looked up, after.
