@@ -43,19 +43,10 @@ def render_all(inventories, provider):
                             for inv in inventories}}
 
 
-def _provider(conn, uuid, for_update=False):
-    """The provider at ``uuid``; 404 for one that does not exist (and,
-    without a query, for strings that are not uuids at all)."""
-    if rp_obj.normalize_uuid(uuid) is None:
-        raise errors.ResourceProviderNotFound(uuid=uuid)
-    return rp_obj.get_by_uuid(conn, uuid, for_update=for_update)
-
-
 def _claim(conn, uuid, generation, linked=None):
     """The provider at ``uuid``, locked, with ``generation`` checked and
     claimed (``claim.claim``, which see for ``linked``)."""
-    if rp_obj.normalize_uuid(uuid) is None:
-        raise errors.ResourceProviderNotFound(uuid=uuid)
+    sub.check_uuid(uuid)
     return claim.claim(conn, uuid, generation,
                        'resource provider generation conflict', linked)
 
@@ -81,7 +72,7 @@ class Inventories(api.Resource):
     @auth.authorize('placement:resource_providers:inventories:list')
     def on_get(self, req, resp, uuid):
         def _read(conn):
-            provider = _provider(conn, uuid)
+            provider = sub.get_provider(conn, uuid)
             return provider, inv_obj.list_for_provider(conn, provider)
 
         provider, inventories = self.db.read(_read)
@@ -130,7 +121,7 @@ class Inventories(api.Resource):
         ``first_inventory`` may write it: any other is written the usual
         way, which answers its problems in OpenStack Placement's order."""
         if data['resource_provider_generation'] != 0 or not wanted or \
-                rp_obj.normalize_uuid(uuid) is None:
+                not rp_obj.may_exist(uuid):
             return False
         try:
             _check_capacity(req, uuid, wanted, 'update')
@@ -146,7 +137,7 @@ class Inventories(api.Resource):
         wanted = inv_obj.Inventory.from_request(class_name, data)
 
         def _add(conn):
-            provider = _provider(conn, uuid, for_update=True)
+            provider = sub.get_provider(conn, uuid, for_update=True)
             _check_capacity(req, uuid, [wanted], 'create')
             return provider, inv_obj.add(conn, provider, wanted)
 
@@ -167,7 +158,7 @@ class Inventories(api.Resource):
     @auth.authorize('placement:resource_providers:inventories:delete')
     def on_delete(self, req, resp, uuid):
         def _delete_all(conn):
-            provider = _provider(conn, uuid, for_update=True)
+            provider = sub.get_provider(conn, uuid, for_update=True)
             inv_obj.replace_all(conn, provider, [], last=True)
 
         self.db.write(_delete_all)
@@ -180,7 +171,7 @@ class Inventory(api.Resource):
     @auth.authorize('placement:resource_providers:inventories:show')
     def on_get(self, req, resp, uuid, resource_class):
         def _read(conn):
-            provider = _provider(conn, uuid)
+            provider = sub.get_provider(conn, uuid)
             return provider, inv_obj.find(conn, provider, resource_class)
 
         provider, inventory = self.db.read(_read)
@@ -214,7 +205,7 @@ class Inventory(api.Resource):
     @auth.authorize('placement:resource_providers:inventories:delete')
     def on_delete(self, req, resp, uuid, resource_class):
         def _delete(conn):
-            provider = _provider(conn, uuid, for_update=True)
+            provider = sub.get_provider(conn, uuid, for_update=True)
             inv_obj.delete(conn, provider, resource_class)
 
         try:

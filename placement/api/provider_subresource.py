@@ -10,38 +10,35 @@ from placement.objects import resource_provider as rp_obj
 GENERATION_CHANGED = ("Resource provider's generation already changed. "
                       "Please update the generation and try again.")
 
-# Longer than any spelling of a uuid: no provider can have it.
-_MAX_UUID_LENGTH = 64
 
-
-def _check_uuid(uuid):
-    # Strings that cannot be a uuid are not sent to the database.
-    if len(uuid) > _MAX_UUID_LENGTH or '\x00' in uuid:
+def check_uuid(uuid):
+    """Raises ResourceProviderNotFound, without a query, for a string
+    that cannot name a provider."""
+    if not rp_obj.may_exist(uuid):
         raise errors.ResourceProviderNotFound(uuid=uuid)
 
 
 def get_provider(conn, uuid, for_update=False):
     """The provider ``uuid`` from the URL; raises ResourceProviderNotFound."""
-    _check_uuid(uuid)
     return rp_obj.get_by_uuid(conn, uuid, for_update)
 
 
 def get_provider_with_traits(conn, uuid):
     """(provider, sorted trait names) of the provider ``uuid``."""
-    _check_uuid(uuid)
+    check_uuid(uuid)
     return rp_obj.get_with_traits(conn, uuid)
 
 
 def get_provider_with_aggregates(conn, uuid):
     """(provider, sorted aggregate uuids) of the provider ``uuid``."""
-    _check_uuid(uuid)
+    check_uuid(uuid)
     return rp_obj.get_with_aggregates(conn, uuid)
 
 
 def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids):
     """Claim the provider ``uuid`` from the URL at ``generation`` and
     replace its aggregates (``claim.claim_and_set_aggregates``)."""
-    _check_uuid(uuid)
+    check_uuid(uuid)
     return claim.claim_and_set_aggregates(
         conn, uuid, generation, aggregate_uuids, GENERATION_CHANGED)
 
@@ -49,7 +46,7 @@ def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids):
 def claim_and_set_traits(conn, uuid, names, generation):
     """Claim the provider ``uuid`` from the URL at ``generation`` and
     replace its traits (``claim.claim_and_set_traits``)."""
-    _check_uuid(uuid)
+    check_uuid(uuid)
     return claim.claim_and_set_traits(conn, uuid, generation, names,
                                       GENERATION_CHANGED)
 
@@ -58,7 +55,7 @@ def set_aggregates_unclaimed(conn, uuid, aggregate_uuids):
     """Replace the aggregates of the provider ``uuid`` from the URL without
     touching its generation
     (``claim.set_aggregates_unclaimed``)."""
-    _check_uuid(uuid)
+    check_uuid(uuid)
     return claim.set_aggregates_unclaimed(conn, uuid, aggregate_uuids)
 
 

@@ -161,11 +161,21 @@ _BY_UUID_LOCKED = {
 _BY_UUID_LOCKED['mariadb'] = _BY_UUID_LOCKED['mysql']
 
 
+# Longer than any spelling of a uuid: no provider can have it.
+_MAX_UUID_LENGTH = 64
+
+
+def may_exist(uuid):
+    """False for a string that names no provider without asking the
+    database: longer than any spelling of a uuid, or holding NUL (which
+    PostgreSQL cannot even compare).  Such strings are not sent."""
+    return len(uuid) <= _MAX_UUID_LENGTH and '\x00' not in uuid
+
+
 def find_by_uuid(conn, uuid, for_update=False):
     """The provider with ``uuid``, or None; ``for_update`` locks its row
     until the transaction ends."""
-    if '\x00' in uuid:
-        # Names no provider (and PostgreSQL cannot even compare it).
+    if not may_exist(uuid):
         return None
     statement = _BY_UUID
     if for_update:
