@@ -2,8 +2,8 @@
 
 ``running`` syncs a fresh database and starts ``placement-api --workers 4``
 on a free loopback port (the ``server`` fixture in conftest.py uses it);
-``request`` sends one request on a new connection.  Every wait has a
-deadline.
+``request`` sends one request on a new connection (``exchange``: the
+same, in bytes).  Every wait has a deadline.
 """
 
 import http.client
@@ -27,28 +27,36 @@ TOKEN = 'admin'
 DEFAULT_VERSION = 'placement 1.23'
 
 
+def exchange(port, method, path, data=None, headers=None,
+             timeout=REQUEST_TIMEOUT):
+    """(status, body bytes) of one request on a new connection, sending
+    ``data`` (bytes, as JSON) with the test token and ``headers`` (which
+    add to or replace the defaults)."""
+    sent = {'x-auth-token': TOKEN, 'accept': 'application/json'}
+    if data is not None:
+        sent['content-type'] = 'application/json'
+    sent.update(headers or {})
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=sent)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 def request(port, method, path, body=None, version=DEFAULT_VERSION):
     """(status, decoded JSON body or None) of one request on a new
     connection."""
-    conn = http.client.HTTPConnection('127.0.0.1', port,
-                                      timeout=REQUEST_TIMEOUT)
-    headers = {'x-auth-token': TOKEN, 'accept': 'application/json',
-               'openstack-api-version': version}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers['content-type'] = 'application/json'
-    try:
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        raw = response.read()
-    finally:
-        conn.close()
+    status, raw = exchange(
+        port, method, path,
+        None if body is None else json.dumps(body).encode(),
+        {'openstack-api-version': version})
     try:
         decoded = json.loads(raw) if raw else None
     except ValueError:
         decoded = raw.decode(errors='replace')
-    return response.status, decoded
+    return status, decoded
 
 
 def _free_port():

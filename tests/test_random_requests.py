@@ -13,7 +13,6 @@ And clients in parallel write at random to a few shared providers and
 consumers: every conflict (deadlocks among them) ends in a 4xx.
 """
 
-import http.client
 import json
 import random
 import threading
@@ -67,20 +66,13 @@ BROKEN_BODIES = [b'{', b'[]', b'null', b'"x"', b'\xff\xfe',
 
 def send(port, method, path, body=None, headers=None, raw=None,
          version='latest'):
-    conn = http.client.HTTPConnection('127.0.0.1', port,
-                                      timeout=ANSWER_DEADLINE)
-    sent = {'x-auth-token': live_server.TOKEN,
-            'openstack-api-version': 'placement %s' % version}
-    if body is not None or raw is not None:
-        sent['content-type'] = 'application/json'
-        raw = raw if raw is not None else json.dumps(body).encode()
+    """(status, body bytes): ``body`` sent as JSON, or ``raw`` as is."""
+    if raw is None and body is not None:
+        raw = json.dumps(body).encode()
+    sent = {'openstack-api-version': 'placement %s' % version}
     sent.update(headers or {})
-    try:
-        conn.request(method, path, body=raw, headers=sent)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+    return live_server.exchange(port, method, path, raw, sent,
+                                timeout=ANSWER_DEADLINE)
 
 
 def well_formed(port):
