@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from placement import errors
+from placement.api import provider_subresource
 from placement.db import sql
 from placement.db import tables
 from placement.objects import aggregate
@@ -481,41 +482,42 @@ def test_replacing_traits_and_aggregates_round_trips_on_mysql(
     assert database.read(rp.get_with_aggregates, provider.uuid)[1] == [new]
 
 
-@pytest.mark.parametrize('kind', ['traits', 'aggregates'])
+@pytest.mark.parametrize('kind', ['traits', 'aggregates', 'provider'])
 def test_read_waits_for_a_write_in_progress_on_mysql(database, kind,
                                                      monkeypatch):
-    """MariaDB/MySQL: a read of a provider's traits or aggregates during a
-    write of the provider waits for it, and answers the generation and
-    the links that write made (not those it replaced)."""
+    """MariaDB/MySQL: a read of a provider (as the API reads the one its
+    URL names), or of its traits or aggregates, during a write of the
+    provider waits for it, and answers the generation and the links that
+    write made (not those it replaced)."""
     if database.backend != 'mysql':
         pytest.skip('MariaDB/MySQL only')
     provider = create(database, 'written')
     aggregate_uuid = new_uuid()
     answers = []
-
-    def write(conn):
-        if kind == 'traits':
-            claim.claim_and_set_traits(conn, provider.uuid, 0,
-                                       ['HW_CPU_X86_AVX2'])
-        else:
-            claim.claim_and_set_aggregates(conn, provider.uuid, 0,
-                                           [aggregate_uuid])
+    writes = {
+        'traits': lambda conn: claim.claim_and_set_traits(
+            conn, provider.uuid, 0, ['HW_CPU_X86_AVX2']),
+        'aggregates': lambda conn: claim.claim_and_set_aggregates(
+            conn, provider.uuid, 0, [aggregate_uuid]),
+        'provider': lambda conn: claim.claim(conn, provider.uuid, 0)}
+    reads = {'traits': rp.get_with_traits,
+             'aggregates': rp.get_with_aggregates,
+             'provider': lambda conn, uuid: (
+                 provider_subresource.get_provider(conn, uuid), None)}
 
     def read():
-        answers.append(database.read(
-            rp.get_with_traits if kind == 'traits'
-            else rp.get_with_aggregates, provider.uuid))
+        answers.append(database.read(reads[kind], provider.uuid))
 
     # The write's statements, sent without their COMMIT: it comes when
     # the write returns, once released.
     execute = sql.execute
     monkeypatch.setattr(sql, 'execute', lambda *args, last=False, **kwargs:
                         execute(*args, **kwargs))
-    waits_for_the_write(database, write, read)
+    waits_for_the_write(database, writes[kind], read)
     (read_provider, links), = answers
     assert read_provider.generation == 1
-    assert links == (['HW_CPU_X86_AVX2'] if kind == 'traits'
-                     else [aggregate_uuid])
+    assert links == {'traits': ['HW_CPU_X86_AVX2'],
+                     'aggregates': [aggregate_uuid], 'provider': None}[kind]
 
 
 def test_replacing_custom_traits_is_two_round_trips_on_postgresql(database):

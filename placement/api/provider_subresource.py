@@ -19,8 +19,12 @@ def check_uuid(uuid):
 
 
 def get_provider(conn, uuid, for_update=False):
-    """The provider ``uuid`` from the URL; raises ResourceProviderNotFound."""
-    return rp_obj.get_by_uuid(conn, uuid, for_update)
+    """The provider ``uuid`` from the URL, locked with ``for_update``,
+    else read as a client about to write with its generation should read
+    it (``resource_provider.find_by_uuid``, ``waiting``); raises
+    ResourceProviderNotFound."""
+    return rp_obj.get_by_uuid(conn, uuid, for_update,
+                              waiting=not for_update)
 
 
 def get_provider_with_traits(conn, uuid):

@@ -88,7 +88,7 @@ class ResourceProviders(api.Resource):
 class ResourceProvider(api.Resource):
     @auth.authorize('placement:resource_providers:show')
     def on_get(self, req, resp, uuid):
-        provider = self.db.read(rp_obj.get_by_uuid, uuid)
+        provider = self.db.read(rp_obj.get_by_uuid, uuid, waiting=True)
         jsonio.write(req, resp, render(provider, req.context.version),
                      modified=jsonio.last_modified(provider))
 

@@ -132,9 +132,9 @@ _BY_UUID = _select().where(RP.c.uuid == sa.bindparam('uuid')) \
     .execution_options(**{prepared.PREPARE: True})
 
 
-def get_by_uuid(conn, uuid, for_update=False):
+def get_by_uuid(conn, uuid, for_update=False, waiting=False):
     """The provider with ``uuid``; raises ResourceProviderNotFound."""
-    provider = find_by_uuid(conn, uuid, for_update)
+    provider = find_by_uuid(conn, uuid, for_update, waiting)
     if provider is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
     return provider
@@ -159,6 +159,11 @@ _BY_UUID_LOCKED = {
     ).where(RP.c.uuid == sa.bindparam('uuid')).with_for_update(),
 }
 _BY_UUID_LOCKED['mariadb'] = _BY_UUID_LOCKED['mysql']
+# MariaDB/MySQL: the read share-locking the provider's row for the
+# statement, as ``_LINKED_WAITING`` (which see) does.
+_BY_UUID_WAITING = {
+    name: _BY_UUID_LOCKED[name].with_for_update(read=True)
+    for name in ('mysql', 'mariadb')}
 
 
 # Longer than any spelling of a uuid: no provider can have it.
@@ -172,14 +177,19 @@ def may_exist(uuid):
     return len(uuid) <= _MAX_UUID_LENGTH and '\x00' not in uuid
 
 
-def find_by_uuid(conn, uuid, for_update=False):
+def find_by_uuid(conn, uuid, for_update=False, waiting=False):
     """The provider with ``uuid``, or None; ``for_update`` locks its row
-    until the transaction ends."""
+    until the transaction ends.  ``waiting`` is for a read whose answer
+    (the generation) a client may write with: on MariaDB/MySQL it waits
+    for a write of the provider in progress and answers what that write
+    commits."""
     if not may_exist(uuid):
         return None
     statement = _BY_UUID
     if for_update:
         statement = _BY_UUID_LOCKED.get(conn.dialect.name, _BY_UUID)
+    elif waiting:
+        statement = _BY_UUID_WAITING.get(conn.dialect.name, _BY_UUID)
     row = sql.execute(conn, statement, {'uuid': uuid}).first()
     return _from_row(row) if row is not None else None
 
