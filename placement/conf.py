@@ -79,7 +79,8 @@ _OPTS = {
                          'behind a proxy that pools connections per '
                          'transaction (PgBouncer in transaction mode).'),
         cfg.BoolOpt('multi_statements', default=True,
-                    help='MariaDB/MySQL only (PyMySQL or mysqlclient): '
+                    help='MariaDB/MySQL only (PyMySQL; mysqlclient sends '
+                         'statements one at a time whatever this says): '
                          'open connections with the multi-statement '
                          'capability, so that a write sends, for example, '
                          'its last statement and its COMMIT in one round '

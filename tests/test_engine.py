@@ -405,6 +405,40 @@ def test_then_sends_both_statements_at_once(database, two_providers,
     assert names(database) == ['first', 'renamed']
 
 
+def test_error_of_a_statement_sent_after_another_raises(
+        database, two_providers):
+    """MariaDB/MySQL: when a statement sent after another in the same
+    round trip fails (a rename to a taken name), the execution raises,
+    the COMMIT sent after it does not run, and the write's transaction is
+    rolled back: nothing is written and nothing stays locked.  The read
+    sent first is built once: SQLAlchemy sends it the first time,
+    ``direct`` the second."""
+    if database.backend != 'mysql':
+        pytest.skip('MariaDB/MySQL only')
+    first, second = two_providers
+    read = sa.select(RP.c.name).where(RP.c.id == sa.bindparam('id_'))
+    renamed = (sa.update(RP).where(RP.c.id == sa.bindparam('then_id'))
+               .values(name=sa.bindparam('then_name'), updated_at=sa.null()))
+
+    def write(conn):
+        return sql.execute(conn, read, {'id_': first}, then=(
+            renamed, {'then_id': second, 'then_name': 'one'}),
+            last=True).first()
+
+    server = sa.create_engine(database.url)
+    for _ in range(2):
+        with pytest.raises(sa_exc.IntegrityError, match='Duplicate entry'):
+            database.write(write)
+        assert names(database) == ['one', 'two']
+        with server.connect() as other:
+            # Raises when the failed write still holds the row.
+            other.exec_driver_sql(
+                'SELECT name FROM resource_providers WHERE id = %s '
+                'FOR UPDATE NOWAIT' % second).all()
+            other.rollback()
+    server.dispose()
+
+
 def test_last_statement_keeps_its_rowcount(database, two_providers):
     def write(conn):
         rename(conn, two_providers[0], 'first')

@@ -12,9 +12,9 @@ Per-backend setup:
 - MariaDB/MySQL: READ COMMITTED, so reads after a row lock see the latest
   committed data instead of a REPEATABLE READ snapshot; the session's
   sql_mode is ``[placement_database] mysql_sql_mode`` (TRADITIONAL).
-  Connections may send several statements at once (pymysql and
-  mysqlclient, unless ``[placement_database] multi_statements`` is
-  off), which lets a statement carry the transaction's COMMIT
+  Connections may send several statements at once (pymysql, unless
+  ``[placement_database] multi_statements`` is off), which lets a
+  statement carry the transaction's COMMIT
   (``sql.execute(..., last=True)``) or a second statement
   (``sql.execute(..., then=...)``) in the same round trip.
 - PostgreSQL: READ COMMITTED (its default).
@@ -197,6 +197,24 @@ def _mysql_setup(engine, together, sql_mode):
 
     _shape_with(engine, _mysql_shape)
 
+    @event.listens_for(engine, 'after_cursor_execute')
+    def _after(_conn, cursor, _statement, _parameters, _context, _many):
+        _read_later_answers(cursor.connection)
+
+
+def _read_later_answers(dbapi_conn):
+    """Read the answers to the statements a query sent after its first
+    (``_mysql_shape``), leaving the cursor's own (the first) as it is, so
+    that an error in one raises now.  PyMySQL's cursor reads them only
+    when it is closed, and SQLAlchemy ignores errors there: the write
+    would seem done, its COMMIT not run and its locks kept.  (``direct``
+    reads every answer itself, and closes its cursor, which then has no
+    connection, before it runs this event's listeners.)"""
+    result = getattr(dbapi_conn, '_result', None)
+    while result is not None and result.has_next:
+        dbapi_conn.next_result()
+        result = dbapi_conn._result
+
 
 def _mysql_failed_statements(engine):
     """A statement SQLAlchemy sent that failed (``statement_failed``)."""
@@ -246,8 +264,9 @@ def _mysql_shape(conn, cursor, statement, parameters, options, binds,
     return statement, parameters
 
 
-# MySQL drivers that can send several statements in one query.
-MULTI_STATEMENT_DRIVERS = ('pymysql', 'mysqldb')
+# MySQL drivers whose connections send several statements in one query
+# (``_read_later_answers`` knows how PyMySQL reads their answers).
+MULTI_STATEMENT_DRIVERS = ('pymysql',)
 # Attribute of a MariaDB/MySQL engine's dialect: True when its
 # connections send several statements in one query.
 SENDS_TOGETHER = 'placement_sends_together'

@@ -103,9 +103,8 @@ def holds_nothing(conn):
 
 def sends_together(conn):
     """True when ``conn`` sends several statements in one round trip
-    (``execute``'s ``then``): MariaDB/MySQL through pymysql or
-    mysqlclient, unless ``[placement_database] multi_statements`` is
-    off."""
+    (``execute``'s ``then``): MariaDB/MySQL through pymysql, unless
+    ``[placement_database] multi_statements`` is off."""
     return getattr(conn.dialect, engine.SENDS_TOGETHER, False)
 
 
