@@ -347,6 +347,19 @@ def _insert_child_postgresql():
 
 
 _INSERT_CHILD_POSTGRESQL = _insert_child_postgresql()
+# MariaDB/MySQL: a child's INSERT sent after its parent's locking read,
+# in the same round trip.  It takes its values from the parent's row
+# (parameter then_parent_uuid), so it inserts nothing without a parent.
+_PARENT_ROW = RP.alias('parent_row')
+_INSERT_CHILD_AFTER_PARENT = sa.insert(RP).from_select(
+    ['uuid', 'name', 'generation', 'root_provider_id', 'parent_provider_id',
+     'created_at'],
+    sa.select(sa.bindparam('then_uuid', type_=RP.c.uuid.type),
+              sa.bindparam('then_name', type_=RP.c.name.type),
+              sa.literal_column('0'), _PARENT_ROW.c.root_provider_id,
+              _PARENT_ROW.c.id,
+              sa.bindparam('then_now', type_=RP.c.created_at.type))
+    .where(_PARENT_ROW.c.uuid == sa.bindparam('then_parent_uuid')))
 _INSERT = sa.insert(RP)
 _SET_ROOT = (sa.update(RP).where(RP.c.id == sa.bindparam('id_'))
              .values(root_provider_id=sa.bindparam('id_'), updated_at=None))
@@ -383,7 +396,9 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
     DuplicateName when the uuid or the name is taken.
     ``whole_transaction``: nothing runs before or after it in the
     caller's transaction, so on PostgreSQL the provider's one statement
-    runs alone, without BEGIN and COMMIT (``sql.execute``)."""
+    runs alone, without BEGIN and COMMIT (``sql.execute``), and on
+    MariaDB/MySQL a child is created in one round trip, which does not
+    read its id (the provider's id is then None)."""
     parent = None
     now = sql.utcnow_as_stored(conn)
     if not name:
@@ -426,7 +441,10 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
 def _insert_child(conn, uuid, name, parent_uuid, now, whole_transaction):
     """Insert the child of ``parent_uuid``, its parent locked first:
     (the child's id, the parent with its id, uuid, root_provider_id and
-    root_provider_uuid).  Raises InvalidInput when there is no parent."""
+    root_provider_uuid).  Raises InvalidInput when there is no parent.
+    With ``whole_transaction``, one round trip does it all on PostgreSQL
+    and on MariaDB/MySQL sending statements together (where the child's
+    id is then not read: None)."""
     if whole_transaction and conn.dialect.name == 'postgresql':
         row = sql.execute(conn, _INSERT_CHILD_POSTGRESQL, {
             'uuid': uuid, 'name': name, 'parent_uuid': parent_uuid,
@@ -434,6 +452,16 @@ def _insert_child(conn, uuid, name, parent_uuid, now, whole_transaction):
         if row is None:
             raise errors.InvalidInput(_NO_PARENT)
         return row.new_id, row
+    if whole_transaction and sql.sends_together(conn) and \
+            may_exist(parent_uuid):
+        parent = sql.execute(
+            conn, _BY_UUID_LOCKED['mysql'], {'uuid': parent_uuid},
+            then=(_INSERT_CHILD_AFTER_PARENT, {
+                'then_uuid': uuid, 'then_name': name, 'then_now': now,
+                'then_parent_uuid': parent_uuid}), last=True).first()
+        if parent is None:
+            raise errors.InvalidInput(_NO_PARENT)
+        return None, _from_row(parent)
     parent = _locked_parent(conn, parent_uuid)
     new_id = sql.execute(conn, _INSERT, {
         'uuid': uuid, 'name': name, 'generation': 0,
