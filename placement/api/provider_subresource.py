@@ -29,13 +29,11 @@ def get_provider(conn, uuid, for_update=False):
 
 def get_provider_with_traits(conn, uuid):
     """(provider, sorted trait names) of the provider ``uuid``."""
-    check_uuid(uuid)
     return rp_obj.get_with_traits(conn, uuid)
 
 
 def get_provider_with_aggregates(conn, uuid):
     """(provider, sorted aggregate uuids) of the provider ``uuid``."""
-    check_uuid(uuid)
     return rp_obj.get_with_aggregates(conn, uuid)
 
 

@@ -279,6 +279,8 @@ _LINKED_WAITING = {kind: statement.with_for_update(read=True)
 
 
 def _get_with_linked(conn, kind, uuid, **parameters):
+    if not may_exist(uuid):
+        raise errors.ResourceProviderNotFound(uuid=uuid)
     statements = _LINKED_WAITING if conn.dialect.name in (
         'mysql', 'mariadb') else _LINKED
     row = sql.execute(conn, statements[kind], dict(parameters, uuid=uuid)
