@@ -379,6 +379,9 @@ LAST = 'placement_last_statement'
 # Execution option on MariaDB/MySQL: (statement, parameters) to send in
 # the same round trip, after the statement (``sql.execute``).
 THEN = 'placement_then'
+# Execution option of a PostgreSQL read: the text of a statement to send
+# before it, in the same round trip (it takes the read's parameters).
+FIRST = 'placement_first'
 # conn.info keys on PostgreSQL: statements sent since BEGIN; the
 # statement just run took no lock and changed nothing (``holds_nothing``);
 # the connection's open transaction is to be rolled back with its next
@@ -436,7 +439,8 @@ def _postgresql_shape(prepare):
     def shape(conn, cursor, statement, parameters, options, binds,
               executemany):
         """BEGIN with a write's first statement, COMMIT with its last
-        (LAST), a pending ROLLBACK first, and the prepared form."""
+        (LAST), a read's FIRST statement, a pending ROLLBACK first, and
+        the prepared form."""
         info = conn.info
         state = info.get(_TX)
         if info.pop(_ROLLBACK_LATER, False):
@@ -455,6 +459,9 @@ def _postgresql_shape(prepare):
             statement = prepared.rewrite(cursor, statement, parameters,
                                          binds, state == _OPEN)
         if not writing:
+            first = options.get(FIRST)
+            if first is not None and not executemany:
+                statement = first + '; ' + statement
             return statement, parameters
         if not executemany and options.get(LAST):
             # A lone statement needs no transaction at all.

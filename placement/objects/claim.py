@@ -91,6 +91,14 @@ def _parse_linked(text):
     return linked
 
 
+# PostgreSQL: what a claim of a row whose generation is the one expected
+# does before it waits for the row's lock: it takes the provider's
+# advisory lock, which reads of the generation wait for
+# (``rp.claimant_postgresql``).  A claim the row's version in its
+# snapshot already refutes takes no lock, and fails at once.
+_CLAIMANT_POSTGRESQL = _if_expected(
+    rp.claimant_postgresql(sa.bindparam('rp_uuid')), otherwise=sa.false())
+
 # PostgreSQL claims in one round trip: the UPDATE (a data-modifying CTE,
 # which waits for the row lock and re-checks the generation on the
 # latest row version) and a read of the provider that tells "no such
@@ -98,7 +106,8 @@ def _parse_linked(text):
 # when asked, what is linked to it.
 CLAIMED_POSTGRESQL = (
     sa.update(RP).where(RP.c.uuid == sa.bindparam('rp_uuid'),
-                        RP.c.generation == sa.bindparam('expected'))
+                        RP.c.generation == sa.bindparam('expected'),
+                        _CLAIMANT_POSTGRESQL)
     .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
     .returning(RP.c.id, RP.c.generation, RP.c.updated_at)
     .cte('claimed'))
@@ -119,6 +128,7 @@ def claimed_in_snapshot_postgresql(*conditions):
         sa.update(RP).where(
             RP.c.uuid == sa.bindparam('rp_uuid'),
             RP.c.generation == sa.bindparam('expected'),
+            _CLAIMANT_POSTGRESQL,
             sa.literal_column('resource_providers.ctid') == sa.select(
                 sa.literal_column('snapshot_row.ctid'))
             .where(_SNAPSHOT_ROW.c.uuid == sa.bindparam('rp_uuid'))

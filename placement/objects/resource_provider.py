@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 
 from placement import errors
 from placement import uuids
+from placement.db import engine as db_engine
 from placement.db import prepared
 from placement.db import sql
 from placement.db import tables
@@ -159,11 +160,44 @@ _BY_UUID_LOCKED = {
     ).where(RP.c.uuid == sa.bindparam('uuid')).with_for_update(),
 }
 _BY_UUID_LOCKED['mariadb'] = _BY_UUID_LOCKED['mysql']
-# MariaDB/MySQL: the read share-locking the provider's row for the
-# statement, as ``_LINKED_WAITING`` (which see) does.
+# PostgreSQL: a row lock is a write there (logged, and it turns a read
+# into a transaction that commits), so a read waits for a claim of the
+# provider in progress on an advisory lock instead.  A claim takes the
+# exclusive one named after the provider's uuid, for its transaction
+# (``claimant_postgresql``); a read that waits first takes the shared
+# one, in a statement of its own sent in the same round trip, so that its
+# own statement takes its snapshot once any claim it waited for has
+# committed.  Both key on the uuid as the request spells it: a spelling
+# that is not the stored one finds no provider on PostgreSQL anyway.
+_ADVISORY_CLASS = 1886151011
+_WAIT_FOR_CLAIMS_POSTGRESQL = (
+    'SELECT pg_advisory_xact_lock_shared(%d, hashtext(%%(uuid)s))'
+    % _ADVISORY_CLASS)
+_AFTER_CLAIMS_POSTGRESQL = {db_engine.FIRST: _WAIT_FOR_CLAIMS_POSTGRESQL}
+
+
+def claimant_postgresql(uuid):
+    """PostgreSQL: a condition that is true once the transaction holds
+    the exclusive advisory lock of the provider ``uuid`` (an expression:
+    the parameter naming the provider), waiting for reads and claims
+    holding it; for a claim to evaluate when the provider's row is the
+    one it claims (``claim``)."""
+    # (A void function, called where its value is used: PostgreSQL
+    # would drop it from an EXISTS subquery's output unevaluated.)
+    return sa.func.pg_advisory_xact_lock(
+        sa.literal_column(str(_ADVISORY_CLASS)),
+        sa.func.hashtext(uuid)).is_not(None)
+
+
+# Reads whose answer (the generation) a client may write with: on
+# MariaDB/MySQL they share-lock the provider's row for the statement, as
+# ``_LINKED_WAITING`` (which see) does; on PostgreSQL they wait on the
+# advisory lock of claims.
 _BY_UUID_WAITING = {
     name: _BY_UUID_LOCKED[name].with_for_update(read=True)
     for name in ('mysql', 'mariadb')}
+_BY_UUID_WAITING['postgresql'] = _BY_UUID.execution_options(
+    **_AFTER_CLAIMS_POSTGRESQL)
 
 
 # Longer than any spelling of a uuid: no provider can have it.
@@ -181,8 +215,8 @@ def find_by_uuid(conn, uuid, for_update=False, waiting=False):
     """The provider with ``uuid``, or None; ``for_update`` locks its row
     until the transaction ends.  ``waiting`` is for a read whose answer
     (the generation) a client may write with: on MariaDB/MySQL it waits
-    for a write of the provider in progress and answers what that write
-    commits."""
+    for a write of the provider in progress, on PostgreSQL for a claim
+    in progress, and answers what that write commits."""
     if not may_exist(uuid):
         return None
     statement = _BY_UUID
@@ -271,18 +305,21 @@ def stored_uuid(uuid):
 # write makes, not the one it replaces: a client about to write with
 # the generation it read would otherwise be sure to lose.  The lock is
 # the read's only one, taken before anything else is read, and the
-# statement then reads the writer's committed rows.  (On PostgreSQL a
-# row lock is a write, and a claim and its write are mostly one
-# statement.)
-_LINKED_WAITING = {kind: statement.with_for_update(read=True)
-                   for kind, statement in _LINKED.items()}
+# statement then reads the writer's committed rows.  PostgreSQL's reads
+# wait on the advisory lock of claims (``_AFTER_CLAIMS_POSTGRESQL``).
+_LINKED_WAITING = {
+    name: {kind: statement.with_for_update(read=True)
+           for kind, statement in _LINKED.items()}
+    for name in ('mysql', 'mariadb')}
+_LINKED_WAITING['postgresql'] = {
+    kind: statement.execution_options(**_AFTER_CLAIMS_POSTGRESQL)
+    for kind, statement in _LINKED.items()}
 
 
 def _get_with_linked(conn, kind, uuid, **parameters):
     if not may_exist(uuid):
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    statements = _LINKED_WAITING if conn.dialect.name in (
-        'mysql', 'mariadb') else _LINKED
+    statements = _LINKED_WAITING.get(conn.dialect.name, _LINKED)
     row = sql.execute(conn, statements[kind], dict(parameters, uuid=uuid)
                       ).first()
     if row is None:
