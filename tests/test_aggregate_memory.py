@@ -181,3 +181,42 @@ def test_postgresql_writes_name_remembered_aggregates_by_id(database,
     with database.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(
             tables.placement_aggregates)).scalar() == 5
+
+
+def test_claims_read_links_as_reads_do(database, backend):
+    """MariaDB/MySQL and SQLite: the claim of an aggregates write reads
+    the provider's links as ids, with the uuids only of aggregates newer
+    than any the process remembers; an older one it does not remember is
+    looked up apart, and the write replaces the right links."""
+    if backend == 'postgresql':
+        pytest.skip('PostgreSQL claims and replaces in one statement')
+    provider, other = (database.write(rp.create, new_uuid(), name)
+                       for name in ('rp', 'other'))
+    older, newer, last = new_uuid(), new_uuid(), new_uuid()
+    # ``older`` is created first (a lower id), linked to a provider whose
+    # aggregates no claim reads.
+    database.write(lambda conn: other.set_aggregates(
+        conn, [older], increment_generation=True))
+
+    def replace(uuids, generation):
+        return database.write(lambda conn: claim.claim_and_set_aggregates(
+            conn, provider.uuid, generation, uuids))
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if 'placement_aggregates.id IN' in statement:
+            sent.append(statement)
+    sa.event.listen(database.engine, 'after_cursor_execute', record)
+    replace([newer], 0)
+    replace([newer, older], 1)
+    assert sent == []
+    assert aggregate._remembered[database.engine].id_of.keys() == {newer}
+    replace([last], 2)
+    assert len(sent) == 1
+    assert aggregate._remembered[database.engine].id_of.keys() == {
+        newer, older}
+    assert aggregates_of(database, provider) == [last]
+    assert aggregates_of(database, other) == [older]
+    replace([older, last], 3)
+    assert len(sent) == 1
+    assert aggregates_of(database, provider) == sorted([older, last])

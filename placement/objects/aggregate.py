@@ -128,16 +128,25 @@ def uuids_of(conn, ids):
     process has not seen yet.  Only for reads: the rows a read sees are
     committed (on SQLite the id of a row whose creation was rolled back
     is given again)."""
+    by_id = _uuids_by_id(conn, ids)
+    return [by_id[agg_id] for agg_id in ids if agg_id in by_id]
+
+
+def _uuids_by_id(conn, ids):
+    """{id: uuid} of the aggregates ``ids``, as ``uuids_of`` finds them."""
     known = _remembered.get(conn.engine, _NOTHING_REMEMBERED).uuid_of
     missing = [agg_id for agg_id in ids if agg_id not in known]
     if not missing:
-        return [known[agg_id] for agg_id in ids]
+        return {agg_id: known[agg_id] for agg_id in ids}
     found = dict(sql.execute(conn, _UUIDS_BY_ID,
                              {'ids': sorted(set(missing))}).all())
     _remember(conn.engine, found)
-    return [agg_uuid for agg_uuid in
-            (found.get(agg_id) or known.get(agg_id) for agg_id in ids)
-            if agg_uuid is not None]
+    by_id = {}
+    for agg_id in ids:
+        agg_uuid = found.get(agg_id) or known.get(agg_id)
+        if agg_uuid is not None:
+            by_id[agg_id] = agg_uuid
+    return by_id
 
 
 def _remember(engine, found):
@@ -175,19 +184,26 @@ def linked_item(provider_aggregate_id):
         else_=sa.literal_column("''", sa.String))
 
 
-def uuids_of_linked(conn, items):
-    """The uuids of the aggregates ``items`` (strings ``linked_item``
-    made, in their order): those given with their uuid are remembered,
-    the others are found as ``uuids_of`` finds them."""
-    ids, found = [], {}
-    for item in items:
-        agg_id, _, agg_uuid = item.partition(':')
-        agg_id = int(agg_id)
-        ids.append(agg_id)
-        if agg_uuid:
-            found[agg_id] = agg_uuid
-    _remember(conn.engine, found)
-    return uuids_of(conn, ids)
+def linked_by_id(conn, text):
+    """{id: uuid} of the aggregates in ``text``, a string of items
+    ``linked_item`` made joined with ',' (or None: no aggregate): those
+    given with their uuid are remembered, the others are found as
+    ``uuids_of`` finds them."""
+    if not text:
+        return {}
+    if ':' in text:
+        ids, found = [], {}
+        for item in text.split(','):
+            agg_id, _, agg_uuid = item.partition(':')
+            agg_id = int(agg_id)
+            ids.append(agg_id)
+            if agg_uuid:
+                found[agg_id] = agg_uuid
+        _remember(conn.engine, found)
+    else:
+        # Every one remembered already, the usual case.
+        ids = list(map(int, text.split(',')))
+    return _uuids_by_id(conn, ids)
 
 
 def remembered_ids(conn, uuids):

@@ -61,8 +61,12 @@ def _claim_reads():
         base = rp.BRIEF.with_for_update() if locked else rp.BRIEF
         reads[locked, None, False] = base
         for kind in rp.LINKS:
+            # Aggregates as their reads have them: ids, and the uuids
+            # only of those newer than any this process remembers.
+            linked = (rp.aggregates_linked(RP.c.id) if kind == 'aggregates'
+                      else rp.linked_string(kind, RP.c.id))
             reads[locked, kind, False] = base.add_columns(
-                _when_expected(rp.linked_string(kind, RP.c.id)))
+                _when_expected(linked))
         reads[locked, 'aggregates', True] = reads[
             locked, 'aggregates', False].add_columns(
                 _when_expected(_named_aggregates()))
@@ -254,6 +258,8 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
         # write transaction already holds the database.
         mysql = conn.dialect.name in ('mysql', 'mariadb')
         params = {'uuid': uuid, 'expected': _storable(generation)}
+        if linked == 'aggregates':
+            params['newest'] = aggregate.newest_remembered(conn)
         statement = _CLAIM_READS[mysql, linked, named is not None]
         if named is not None:
             params['named'] = sorted(named)
@@ -282,7 +288,10 @@ def claim(conn, uuid, generation, conflict_message=None, linked=None,
             provider.generation += 1
             provider.updated_at = now
     provider.claimed = True
-    current = _parse_linked(row.linked) if linked else None
+    if linked == 'aggregates':
+        current = aggregate.linked_by_id(conn, row.linked)
+    else:
+        current = _parse_linked(row.linked) if linked else None
     if named is not None:
         known = {value: value_id for value_id, value
                  in _parse_linked(row.named).items()}

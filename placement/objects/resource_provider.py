@@ -271,7 +271,7 @@ BRIEF = sa.select(RP.c.id, RP.c.generation).where(
     RP.c.uuid == sa.bindparam('uuid'))
 
 
-def _aggregates_linked(provider_id):
+def aggregates_linked(provider_id):
     """The provider's aggregates as 'id[:uuid],...' (``aggregate.
     linked_item``: the uuid only of those this process has not read)."""
     link = tables.resource_provider_aggregates
@@ -282,7 +282,7 @@ def _aggregates_linked(provider_id):
 
 # Reads of a provider's generation with what is linked to it: for traits
 # their names and the provider's timestamps (their last-modified), for
-# aggregates their ids (``aggregate.uuids_of_linked`` knows their uuids).
+# aggregates their ids (``aggregate.linked_by_id`` knows their uuids).
 _LINKED = {
     kind: sa.select(RP.c.generation, *timestamps, linked)
     .where(RP.c.uuid == sa.bindparam('uuid'))
@@ -290,7 +290,7 @@ _LINKED = {
     for kind, timestamps, linked in (
         ('traits', (RP.c.created_at, RP.c.updated_at),
          linked_string('traits', RP.c.id, names_only=True)),
-        ('aggregates', (), _aggregates_linked(RP.c.id)))}
+        ('aggregates', (), aggregates_linked(RP.c.id)))}
 
 
 def stored_uuid(uuid):
@@ -324,8 +324,8 @@ def _get_with_linked(conn, kind, uuid, **parameters):
                       ).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    return (ResourceProvider.brief(None, stored_uuid(uuid), *row[:-1]),
-            row.linked.split(',') if row.linked else [])
+    return ResourceProvider.brief(None, stored_uuid(uuid), *row[:-1]), \
+        row.linked
 
 
 def get_with_traits(conn, uuid):
@@ -333,7 +333,7 @@ def get_with_traits(conn, uuid):
     ResourceProviderNotFound.  The provider knows its generation and
     timestamps, not its id."""
     provider, names = _get_with_linked(conn, 'traits', uuid)
-    return provider, sorted(names)
+    return provider, sorted(names.split(',')) if names else []
 
 
 def get_with_aggregates(conn, uuid):
@@ -341,9 +341,9 @@ def get_with_aggregates(conn, uuid):
     when the provider has an aggregate this process has not read, but
     older than the newest it has read); raises ResourceProviderNotFound.
     The provider knows its generation, not its id or timestamps."""
-    provider, items = _get_with_linked(
+    provider, linked = _get_with_linked(
         conn, 'aggregates', uuid, newest=aggregate.newest_remembered(conn))
-    return provider, sorted(aggregate.uuids_of_linked(conn, items))
+    return provider, sorted(aggregate.linked_by_id(conn, linked).values())
 
 
 # A new root provider is its own root.  PostgreSQL takes the id from the
