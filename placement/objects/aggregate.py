@@ -188,7 +188,9 @@ def linked_by_id(conn, text):
     """{id: uuid} of the aggregates in ``text``, a string of items
     ``linked_item`` made joined with ',' (or None: no aggregate): those
     given with their uuid are remembered, the others are found as
-    ``uuids_of`` finds them."""
+    ``uuids_of`` finds them.  Claims use it too: the links they read,
+    under the provider's lock and before writing anything, name
+    committed aggregates."""
     if not text:
         return {}
     if ':' in text:

@@ -177,11 +177,10 @@ _AFTER_CLAIMS_POSTGRESQL = {db_engine.FIRST: _WAIT_FOR_CLAIMS_POSTGRESQL}
 
 
 def claimant_postgresql(uuid):
-    """PostgreSQL: a condition that is true once the transaction holds
-    the exclusive advisory lock of the provider ``uuid`` (an expression:
-    the parameter naming the provider), waiting for reads and claims
-    holding it; for a claim to evaluate when the provider's row is the
-    one it claims (``claim``)."""
+    """PostgreSQL: a condition, true once the transaction holds the
+    exclusive advisory lock of the provider ``uuid`` (the expression
+    naming it); evaluating it waits for the reads and the claims that
+    hold that lock."""
     # (A void function, called where its value is used: PostgreSQL
     # would drop it from an EXISTS subquery's output unevaluated.)
     return sa.func.pg_advisory_xact_lock(
