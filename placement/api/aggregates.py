@@ -19,6 +19,7 @@ from placement.api import jsonio
 from placement.api import provider_subresource as sub
 from placement.microversion import Versioned
 from placement.microversion import since
+from placement.objects import resource_provider as rp_obj
 from placement.schemas import aggregate as schema
 
 # Whether the representation (and so PUT) carries the generation.
@@ -57,7 +58,7 @@ class ProviderAggregates(api.Resource):
     @since('1.1')
     @auth.authorize('placement:resource_providers:aggregates:list')
     def on_get(self, req, resp, uuid):
-        provider, uuids = self.db.read(sub.get_provider_with_aggregates, uuid)
+        provider, uuids = self.db.read(rp_obj.get_with_aggregates, uuid)
         jsonio.write(req, resp, _render(provider, uuids, req.context.version))
 
     @jsonio.requires_json()

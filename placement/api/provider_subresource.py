@@ -27,16 +27,6 @@ def get_provider(conn, uuid, for_update=False):
                               waiting=not for_update)
 
 
-def get_provider_with_traits(conn, uuid):
-    """(provider, sorted trait names) of the provider ``uuid``."""
-    return rp_obj.get_with_traits(conn, uuid)
-
-
-def get_provider_with_aggregates(conn, uuid):
-    """(provider, sorted aggregate uuids) of the provider ``uuid``."""
-    return rp_obj.get_with_aggregates(conn, uuid)
-
-
 def claim_and_set_aggregates(conn, uuid, generation, aggregate_uuids):
     """Claim the provider ``uuid`` from the URL at ``generation`` and
     replace its aggregates (``claim.claim_and_set_aggregates``)."""

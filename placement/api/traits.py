@@ -13,6 +13,7 @@ from placement.api import auth
 from placement.api import jsonio
 from placement.api import provider_subresource as sub
 from placement.microversion import since
+from placement.objects import resource_provider as rp_obj
 from placement.objects import trait as trait_obj
 from placement.schemas import trait as schema
 
@@ -102,7 +103,7 @@ class ProviderTraits(api.Resource):
     @since('1.6')
     @auth.authorize('placement:resource_providers:traits:list')
     def on_get(self, req, resp, uuid):
-        provider, names = self.db.read(sub.get_provider_with_traits, uuid)
+        provider, names = self.db.read(rp_obj.get_with_traits, uuid)
         jsonio.write(req, resp, _render(provider, names),
                      modified=jsonio.last_modified(provider))
 
