@@ -12,9 +12,11 @@ from placement.api import provider_subresource
 from placement.db import sql
 from placement.db import tables
 from placement.objects import aggregate
+from placement.objects import allocation
 from placement.objects import claim
 from placement.objects import resource_provider as rp
 from placement.objects import trait
+from tests import test_allocations
 from tests.test_resource_provider import count, create, get, new_uuid
 
 
@@ -482,15 +484,21 @@ def test_replacing_traits_and_aggregates_round_trips_on_mysql(
     assert database.read(rp.get_with_aggregates, provider.uuid)[1] == [new]
 
 
-@pytest.mark.parametrize('kind', ['traits', 'aggregates', 'provider'])
+@pytest.mark.parametrize('kind', ['traits', 'aggregates', 'provider',
+                                  'allocations'])
 def test_read_waits_for_a_write_in_progress(database, kind, monkeypatch):
     """MariaDB/MySQL and PostgreSQL: a read of a provider (as the API
     reads the one its URL names), or of its traits or aggregates, during
-    a write of the provider waits for it, and answers the generation and
-    the links that write made (not those it replaced)."""
+    a write of the provider (a claim, or an allocation) waits for it, and
+    answers the generation and the links that write made (not those it
+    replaced)."""
     if database.backend == 'sqlite':
         pytest.skip('SQLite writes hold the whole database')
-    provider = create(database, 'written')
+    if kind == 'allocations':
+        # Inventory first: generation 1.
+        provider = test_allocations.provider(database, 'written', VCPU=4)
+    else:
+        provider = create(database, 'written')
     aggregate_uuid = new_uuid()
     answers = []
     writes = {
@@ -498,11 +506,15 @@ def test_read_waits_for_a_write_in_progress(database, kind, monkeypatch):
             conn, provider.uuid, 0, ['HW_CPU_X86_AVX2']),
         'aggregates': lambda conn: claim.claim_and_set_aggregates(
             conn, provider.uuid, 0, [aggregate_uuid]),
-        'provider': lambda conn: claim.claim(conn, provider.uuid, 0)}
+        'provider': lambda conn: claim.claim(conn, provider.uuid, 0),
+        'allocations': lambda conn: allocation.replace(conn, [
+            test_allocations.request(new_uuid(),
+                                     {provider.uuid: {'VCPU': 1}})])}
+    read_provider = (lambda conn, uuid: (
+        provider_subresource.get_provider(conn, uuid), None))
     reads = {'traits': rp.get_with_traits,
              'aggregates': rp.get_with_aggregates,
-             'provider': lambda conn, uuid: (
-                 provider_subresource.get_provider(conn, uuid), None)}
+             'provider': read_provider, 'allocations': read_provider}
 
     def read():
         answers.append(database.read(reads[kind], provider.uuid))
@@ -513,10 +525,10 @@ def test_read_waits_for_a_write_in_progress(database, kind, monkeypatch):
     monkeypatch.setattr(sql, 'execute', lambda *args, last=False, **kwargs:
                         execute(*args, **kwargs))
     waits_for_the_write(database, writes[kind], read)
-    (read_provider, links), = answers
-    assert read_provider.generation == 1
+    (answered, links), = answers
+    assert answered.generation == (2 if kind == 'allocations' else 1)
     assert links == {'traits': ['HW_CPU_X86_AVX2'],
-                     'aggregates': [aggregate_uuid], 'provider': None}[kind]
+                     'aggregates': [aggregate_uuid]}.get(kind)
 
 
 def test_replacing_custom_traits_is_two_round_trips_on_postgresql(database):

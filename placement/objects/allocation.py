@@ -30,6 +30,7 @@ from placement.db import sql
 from placement.db import tables
 from placement.objects import consumer as consumer_obj
 from placement.objects import resource_class
+from placement.objects import resource_provider as rp
 
 ALLOC = tables.allocations
 INV = tables.inventories
@@ -85,9 +86,12 @@ _LOCK = (sa.select(RP.c.uuid, RP.c.id)
 _BUMP = (sa.update(RP).where(RP.c.id.in_(sa.bindparam('ids', expanding=True)))
          .values(generation=RP.c.generation + 1,
                  updated_at=sa.bindparam('now')))
-# PostgreSQL: lock, bump and learn the ids in one statement.
+# PostgreSQL: lock, bump and learn the ids in one statement, taking each
+# provider's advisory lock as a claim does, so that reads of their
+# generations wait for this write too (``rp.claimant_postgresql``).
 _LOCK_AND_BUMP = (
-    sa.update(RP).where(RP.c.uuid.in_(sa.bindparam('uuids', expanding=True)))
+    sa.update(RP).where(RP.c.uuid.in_(sa.bindparam('uuids', expanding=True)),
+                        rp.claimant_postgresql(RP.c.uuid))
     .values(generation=RP.c.generation + 1, updated_at=sa.bindparam('now'))
     .returning(RP.c.uuid, RP.c.id))
 
