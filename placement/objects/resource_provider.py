@@ -162,8 +162,9 @@ _BY_UUID_LOCKED = {
 _BY_UUID_LOCKED['mariadb'] = _BY_UUID_LOCKED['mysql']
 # PostgreSQL: a row lock is a write there (logged, and it turns a read
 # into a transaction that commits), so a read waits for a claim of the
-# provider in progress on an advisory lock instead.  A claim takes the
-# exclusive one named after the provider's uuid, for its transaction
+# provider in progress on an advisory lock instead.  A claim (and an
+# allocation write, for each provider it bumps) takes the exclusive one
+# named after the provider's uuid, for its transaction
 # (``claimant_postgresql``); a read that waits first takes the shared
 # one, in a statement of its own sent in the same round trip, so that its
 # own statement takes its snapshot once any claim it waited for has
