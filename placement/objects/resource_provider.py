@@ -192,10 +192,10 @@ def claimant_postgresql(uuid):
 # Reads whose answer (the generation) a client may write with: on
 # MariaDB/MySQL they share-lock the provider's row for the statement, as
 # ``_LINKED_WAITING`` (which see) does; on PostgreSQL they wait on the
-# advisory lock of claims.
-_BY_UUID_WAITING = {
-    name: _BY_UUID_LOCKED[name].with_for_update(read=True)
-    for name in ('mysql', 'mariadb')}
+# advisory lock of claims and allocation writes.
+_BY_UUID_WAITING = {'mysql': _BY_UUID_LOCKED['mysql'].with_for_update(
+    read=True)}
+_BY_UUID_WAITING['mariadb'] = _BY_UUID_WAITING['mysql']
 _BY_UUID_WAITING['postgresql'] = _BY_UUID.execution_options(
     **_AFTER_CLAIMS_POSTGRESQL)
 
@@ -216,7 +216,8 @@ def find_by_uuid(conn, uuid, for_update=False, waiting=False):
     until the transaction ends.  ``waiting`` is for a read whose answer
     (the generation) a client may write with: on MariaDB/MySQL it waits
     for a write of the provider in progress, on PostgreSQL for a claim
-    in progress, and answers what that write commits."""
+    or an allocation write in progress, and answers what that write
+    commits."""
     if not may_exist(uuid):
         return None
     statement = _BY_UUID
@@ -306,11 +307,11 @@ def stored_uuid(uuid):
 # the generation it read would otherwise be sure to lose.  The lock is
 # the read's only one, taken before anything else is read, and the
 # statement then reads the writer's committed rows.  PostgreSQL's reads
-# wait on the advisory lock of claims (``_AFTER_CLAIMS_POSTGRESQL``).
-_LINKED_WAITING = {
-    name: {kind: statement.with_for_update(read=True)
-           for kind, statement in _LINKED.items()}
-    for name in ('mysql', 'mariadb')}
+# wait on the advisory lock of claims and allocation writes
+# (``_AFTER_CLAIMS_POSTGRESQL``).
+_LINKED_WAITING = {'mysql': {kind: statement.with_for_update(read=True)
+                             for kind, statement in _LINKED.items()}}
+_LINKED_WAITING['mariadb'] = _LINKED_WAITING['mysql']
 _LINKED_WAITING['postgresql'] = {
     kind: statement.execution_options(**_AFTER_CLAIMS_POSTGRESQL)
     for kind, statement in _LINKED.items()}
