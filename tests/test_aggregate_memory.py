@@ -1,5 +1,5 @@
 """Each process remembers the uuid of every aggregate id it has read
-(placement.objects.aggregate.uuids_of), on every backend: reads of a
+(placement.objects.aggregate), on every backend: reads of a
 provider's aggregates stay right while other processes write, and ask
 the database only for ids not seen yet."""
 

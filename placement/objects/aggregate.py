@@ -6,7 +6,7 @@ callers normalise what clients send before it reaches this module.
 An aggregate's row, once created, never changes and is never deleted:
 its id names the same uuid for the life of the database, and ids are
 not reused.  So each process remembers, per database engine, the uuid
-of every aggregate id it has read (``uuids_of``), and reads of a
+of every aggregate id it has read (``_uuids_by_id``), and reads of a
 provider's aggregates ask the database for ids, without the join to the
 aggregates table (which costs MariaDB about 2 us per aggregate), and
 for the uuids only of ids above the newest it remembers: those of
@@ -122,18 +122,11 @@ class _Memory:
 _NOTHING_REMEMBERED = _Memory()
 
 
-def uuids_of(conn, ids):
-    """The uuids of the aggregates ``ids`` (in their order; an id with no
-    aggregate is left out), reading from the database only those this
-    process has not seen yet.  Only for reads: the rows a read sees are
-    committed (on SQLite the id of a row whose creation was rolled back
-    is given again)."""
-    by_id = _uuids_by_id(conn, ids)
-    return [by_id[agg_id] for agg_id in ids if agg_id in by_id]
-
-
 def _uuids_by_id(conn, ids):
-    """{id: uuid} of the aggregates ``ids``, as ``uuids_of`` finds them."""
+    """{id: uuid} of the aggregates ``ids`` (an id with no aggregate is
+    left out), reading from the database only those this process has not
+    seen yet.  Only for ids read from committed rows: on SQLite the id
+    of a row whose creation was rolled back is given again."""
     known = _remembered.get(conn.engine, _NOTHING_REMEMBERED).uuid_of
     missing = [agg_id for agg_id in ids if agg_id not in known]
     if not missing:
@@ -188,7 +181,7 @@ def linked_by_id(conn, text):
     """{id: uuid} of the aggregates in ``text``, a string of items
     ``linked_item`` made joined with ',' (or None: no aggregate): those
     given with their uuid are remembered, the others are found as
-    ``uuids_of`` finds them.  Claims use it too: the links they read,
+    ``_uuids_by_id`` finds them.  Claims use it too: the links they read,
     under the provider's lock and before writing anything, name
     committed aggregates."""
     if not text:
