@@ -189,15 +189,22 @@ def claimant_postgresql(uuid):
         sa.func.hashtext(uuid)).is_not(None)
 
 
-# Reads whose answer (the generation) a client may write with: on
-# MariaDB/MySQL they share-lock the provider's row for the statement, as
-# ``_LINKED_WAITING`` (which see) does; on PostgreSQL they wait on the
-# advisory lock of claims and allocation writes.
-_BY_UUID_WAITING = {'mysql': _BY_UUID_LOCKED['mysql'].with_for_update(
-    read=True)}
-_BY_UUID_WAITING['mariadb'] = _BY_UUID_WAITING['mysql']
-_BY_UUID_WAITING['postgresql'] = _BY_UUID.execution_options(
-    **_AFTER_CLAIMS_POSTGRESQL)
+def _waiting(statement, mysql_statement=None):
+    """{dialect name: ``statement`` (on MariaDB/MySQL
+    ``mysql_statement`` when given) as a read whose answer (the
+    generation) a client may write with}: on MariaDB/MySQL it
+    share-locks the provider's row for the statement (see
+    ``_LINKED_WAITING``), on PostgreSQL it first waits on the advisory
+    lock of claims and allocation writes.  SQLite needs neither: its
+    writes hold the whole database."""
+    mysql = (statement if mysql_statement is None
+             else mysql_statement).with_for_update(read=True)
+    return {'mysql': mysql, 'mariadb': mysql,
+            'postgresql': statement.execution_options(
+                **_AFTER_CLAIMS_POSTGRESQL)}
+
+
+_BY_UUID_WAITING = _waiting(_BY_UUID, _BY_UUID_LOCKED['mysql'])
 
 
 # Longer than any spelling of a uuid: no provider can have it.
@@ -309,20 +316,15 @@ def stored_uuid(uuid):
 # statement then reads the writer's committed rows.  PostgreSQL's reads
 # wait on the advisory lock of claims and allocation writes
 # (``_AFTER_CLAIMS_POSTGRESQL``).
-_LINKED_WAITING = {'mysql': {kind: statement.with_for_update(read=True)
-                             for kind, statement in _LINKED.items()}}
-_LINKED_WAITING['mariadb'] = _LINKED_WAITING['mysql']
-_LINKED_WAITING['postgresql'] = {
-    kind: statement.execution_options(**_AFTER_CLAIMS_POSTGRESQL)
-    for kind, statement in _LINKED.items()}
+_LINKED_WAITING = {kind: _waiting(statement)
+                   for kind, statement in _LINKED.items()}
 
 
 def _get_with_linked(conn, kind, uuid, **parameters):
     if not may_exist(uuid):
         raise errors.ResourceProviderNotFound(uuid=uuid)
-    statements = _LINKED_WAITING.get(conn.dialect.name, _LINKED)
-    row = sql.execute(conn, statements[kind], dict(parameters, uuid=uuid)
-                      ).first()
+    statement = _LINKED_WAITING[kind].get(conn.dialect.name, _LINKED[kind])
+    row = sql.execute(conn, statement, dict(parameters, uuid=uuid)).first()
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
     return ResourceProvider.brief(None, stored_uuid(uuid), *row[:-1]), \
@@ -333,8 +335,8 @@ def get_with_traits(conn, uuid):
     """(provider, sorted trait names), in one query; raises
     ResourceProviderNotFound.  The provider knows its generation and
     timestamps, not its id."""
-    provider, names = _get_with_linked(conn, 'traits', uuid)
-    return provider, sorted(names.split(',')) if names else []
+    provider, linked = _get_with_linked(conn, 'traits', uuid)
+    return provider, sorted(linked.split(',')) if linked else []
 
 
 def get_with_aggregates(conn, uuid):
