@@ -16,6 +16,7 @@ get the same message as HTML or plain text.
 
 import html
 import json
+import re
 
 UNDEFINED = 'placement.undefined_code'
 CONCURRENT_UPDATE = 'placement.concurrent_update'
@@ -38,7 +39,8 @@ TITLES = {
 }
 
 # The first paragraph of every error detail, per status, as OpenStack
-# Placement's WSGI stack writes it.  Clients match on these.
+# Placement's WSGI stack writes it (but for those in ``_BODIES``).
+# Clients match on these.
 EXPLANATIONS = {
     400: 'The server could not comply with the request since it is either '
          'malformed or otherwise incorrect.',
@@ -48,13 +50,9 @@ EXPLANATIONS = {
          'understand how to supply the credentials required.',
     403: 'Access was denied to this resource.',
     404: 'The resource could not be found.',
-    405: 'The method {method} is not allowed for this resource.',
-    406: 'The resource could not be generated that was acceptable to your '
-         'browser.',
     409: 'There was a conflict when trying to complete your request.',
     413: 'The request is larger than the server is willing or able to '
          'process.',
-    415: 'The request media type is not supported by this server.',
     500: 'The server has either erred or is incapable of performing the '
          'requested operation.',
 }
@@ -63,12 +61,15 @@ EXPLANATIONS = {
 class HTTPError(Exception):
     """An error response: status, human detail and Placement error code."""
 
-    def __init__(self, status, detail='', code=UNDEFINED, headers=None):
+    def __init__(self, status, detail='', code=UNDEFINED, headers=None,
+                 fields=None):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.code = code
         self.headers = headers or {}
+        # More members of the error's JSON entry.
+        self.fields = fields or {}
 
 
 def bad_request(detail, code=UNDEFINED):
@@ -81,6 +82,13 @@ def not_found(detail='', code=UNDEFINED):
 
 def conflict(detail, code=UNDEFINED):
     return HTTPError(409, detail, code)
+
+
+def method_not_allowed(allowed):
+    """405, with ``allowed`` (the methods the URL answers) in Allow."""
+    return HTTPError(
+        405, 'The method specified is not allowed for this resource.',
+        headers={'Allow': ', '.join(allowed)})
 
 
 # ---------------------------------------------------------------------
@@ -214,37 +222,96 @@ def to_http(error):
     return None
 
 
-def detail_text(status, detail, method=None):
-    explanation = EXPLANATIONS.get(status, TITLES.get(status, ''))
-    explanation = explanation.replace('{method}', method or '')
-    if detail:
-        return '%s\n\n %s  ' % (explanation, detail)
-    return explanation
+# The body of an error as OpenStack Placement's WSGI stack (webob) lays
+# it out: a first paragraph, a break, then the detail.  Three statuses
+# name something from the request in their first paragraph.
+_BODY = '%(explanation)s<br /><br />\n%(detail)s\n\n'
+_BODIES = {
+    405: 'The method %(method)s is not allowed for this resource. '
+         '<br /><br />\n%(detail)s',
+    406: 'The resource could not be generated that was acceptable to your '
+         'browser\n(content of type %(accept)s. <br /><br />\n%(detail)s',
+    415: 'The request media type %(content_type)s is not supported by this '
+         'server.\n<br /><br />\n%(detail)s',
+}
+# What the request names when it does not say.
+_UNNAMED = {'method': '', 'accept': 'application/json',
+            'content_type': 'None'}
+_BREAK = re.compile(r'<br.*?>', re.I | re.S)
+_COMMENT_MARK = re.compile(r'<!--|-->')
+_TAG = re.compile(r'<.*?>', re.S)
+
+
+def _as_text(body):
+    """The body as the JSON ``detail`` and the plain text answer carry
+    it: line ends become spaces, breaks line ends, and tags go."""
+    body = body.replace('\n', ' ').replace('\r', '')
+    body = _BREAK.sub('\n', body)
+    body = _COMMENT_MARK.sub('', body)
+    return _TAG.sub('', body)
+
+
+# The templates as text.  Filled with values holding no '<' and no
+# '-->' (whose line ends are made spaces), they give what ``_as_text``
+# gives of the filled template: its tags close before any value.
+_TEXTS = {status: _as_text(template) for status, template
+          in [(None, _BODY)] + list(_BODIES.items())}
+
+
+def _values(error, asked):
+    values = dict(_UNNAMED, **asked)
+    values['explanation'] = EXPLANATIONS.get(error.status, '')
+    values['detail'] = error.detail or ''
+    return values
+
+
+def _text(error, asked):
+    """The error's body as text (the JSON ``detail``)."""
+    values = _values(error, asked)
+    joined = ''.join(values.values())
+    if '<' in joined or '-->' in joined:
+        return _as_text(_BODIES.get(error.status, _BODY) % values)
+    if '\n' in joined or '\r' in joined:
+        values = {name: value.replace('\n', ' ').replace('\r', '')
+                  for name, value in values.items()}
+    return _TEXTS[error.status if error.status in _BODIES else None] % values
+
+
+def _html(error, asked):
+    """The error's body as HTML, every value escaped."""
+    values = {name: html.escape(value, True).encode(
+        'ascii', 'xmlcharrefreplace').decode('ascii')
+        for name, value in _values(error, asked).items()}
+    return _BODIES.get(error.status, _BODY) % values
 
 
 def render(error, request_id, version=None, media='application/json',
-           method=None):
+           asked=None):
     """(content type, body bytes) for ``error``.
 
     ``version`` is the request's microversion (a tuple) or None when it
     could not be parsed; ``media`` is the representation the client
-    accepts: application/json, text/html or text/plain.
+    accepts: application/json, text/html or text/plain; ``asked`` holds
+    the request's method, Accept and Content-Type (as 'method',
+    'accept', 'content_type'), which some statuses' bodies name.
     """
     status = error.status
-    title = TITLES.get(status, 'Error')
-    detail = detail_text(status, error.detail, method)
-    if media == 'application/json':
-        entry = {'status': status, 'title': title, 'detail': detail,
-                 'request_id': request_id}
-        if version is not None and version >= (1, 23):
-            entry['code'] = error.code
-        return media, json.dumps({'errors': [entry]}).encode('utf-8')
+    asked = asked or {}
+    status_line = '%d %s' % (status, TITLES.get(status, 'Error'))
     if media == 'text/html':
-        body = ('<html>\n <head>\n  <title>%(s)d %(t)s</title>\n </head>\n'
-                ' <body>\n  <h1>%(s)d %(t)s</h1>\n  %(d)s<br /><br />\n\n\n'
-                ' </body>\n</html>' % {'s': status,
-                                       't': html.escape(title),
-                                       'd': html.escape(detail)})
+        body = ('<html>\n <head>\n  <title>%s</title>\n </head>\n <body>\n'
+                '  <h1>%s</h1>\n  %s\n </body>\n</html>' % (
+                    status_line, status_line, _html(error, asked)))
         return 'text/html; charset=UTF-8', body.encode('utf-8')
-    body = '%d %s\n\n%s\n\n' % (status, title, detail)
-    return 'text/plain; charset=UTF-8', body.encode('utf-8')
+    detail = _text(error, asked)
+    if media != 'application/json':
+        return ('text/plain; charset=UTF-8',
+                ('%s\n\n%s' % (status_line, detail)).encode('utf-8'))
+    entry = {'status': status, 'title': TITLES.get(status, 'Error'),
+             'detail': detail}
+    if version is not None and version >= (1, 23):
+        entry['code'] = error.code
+    if request_id is not None:
+        entry['request_id'] = request_id
+    entry.update(error.fields)
+    return media, json.dumps({'errors': [entry]}).encode('utf-8')

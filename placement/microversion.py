@@ -21,13 +21,23 @@ MIN_VERSION = (1, 0)
 MAX_VERSION = (1, 39)
 
 
+class Version(tuple):
+    """(major, minor); built from the parts of 'X.Y' as OpenStack
+    Placement builds its versions, so that a malformed one fails with
+    the same words."""
+
+    def __new__(cls, major, minor):
+        return tuple.__new__(cls, (major, minor))
+
+
 @functools.lru_cache(maxsize=64)
 def parse(value):
     """Return the (major, minor) asked for by an ``OpenStack-API-Version``
     header value, MIN_VERSION when it names no placement version.
 
     Raises ``HTTPError`` 400 for a malformed version and 406 for one this
-    service does not provide.
+    service does not provide (saying which it does), in OpenStack
+    Placement's words.
     """
     if not value:
         return MIN_VERSION
@@ -38,19 +48,21 @@ def parse(value):
             wanted = parts[1].strip()
     if wanted is None:
         return MIN_VERSION
-    if wanted.lower() == 'latest':
+    if wanted == 'latest':
         return MAX_VERSION
-    # X.Y where each is what Python reads as an integer ('1.01' is 1.1),
-    # as OpenStack Placement reads them.
+    # X.Y where each is what Python reads as an integer ('1.01' is 1.1).
     try:
-        major, minor = wanted.split('.', 1)
-        version = (int(major), int(minor))
-    except ValueError:
+        parts = [int(part) for part in wanted.split('.', 1)]
+        version = tuple(Version(*parts))
+    except (ValueError, TypeError) as error:
         raise errors.HTTPError(
-            400, 'invalid version string: %s' % wanted) from None
+            400, 'Invalid microversion: invalid version string: %s; %s'
+            % (wanted, error)) from None
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise errors.HTTPError(
-            406, 'Unacceptable version header: %s' % wanted)
+            406, 'Invalid microversion: Unacceptable version header: %s'
+            % wanted, fields={'max_version': format_version(MAX_VERSION),
+                              'min_version': format_version(MIN_VERSION)})
     return version
 
 
@@ -102,8 +114,8 @@ def since(min_version, status=404):
         def wrapper(self, req, resp, *args, **kwargs):
             if req.context.version < min_version:
                 if status == 405:
-                    raise errors.HTTPError(405, headers={
-                        'Allow': ', '.join(allowed_methods(self, req))})
+                    raise errors.method_not_allowed(
+                        allowed_methods(self, req))
                 raise errors.HTTPError(status)
             return responder(self, req, resp, *args, **kwargs)
         wrapper.min_version = min_version
@@ -121,7 +133,7 @@ def allowed_methods(resource, req=None):
 @functools.lru_cache(maxsize=None)
 def _allowed_methods(resource_class, version):
     methods = []
-    for method in ('GET', 'PUT', 'POST', 'PATCH', 'DELETE'):
+    for method in resource_class.METHOD_ORDER:
         responder = getattr(resource_class, 'on_' + method.lower(), None)
         if responder is None:
             continue

@@ -155,7 +155,7 @@ class RequestShape:
             raise errors.HTTPError(404)
         allowed = microversion.allowed_methods(resource)
         if req.method not in allowed:
-            raise errors.HTTPError(405, headers={'Allow': ', '.join(allowed)})
+            raise errors.method_not_allowed(allowed)
         if req.method == 'GET' and getattr(resource, 'json_only', True):
             if not _accepts(req, 'application/json'):
                 raise errors.HTTPError(406, 'Only application/json is '
@@ -163,19 +163,97 @@ class RequestShape:
 
 
 def _accepts(req, media):
+    """Whether the client takes ``media`` (any client whose Accept header
+    cannot be read does)."""
     accept = req.get_header('Accept')
     if not accept:
         return True
-    return req.client_accepts(media)
+    ranges = _accepted(accept)
+    return ranges is None or _quality(media, ranges) > 0
+
+
+# What an error body can be besides plain text, in the order a client
+# that takes both equally gets them.
+_ERROR_MEDIA = ('text/html', 'application/json')
+
+
+def _accepted(accept):
+    """[(q, type, subtype)] of an Accept header's media ranges that can
+    cover a type without parameters (a range naming parameters before
+    its q cannot); None when the header cannot be read (a client that
+    takes anything)."""
+    ranges = []
+    for item in accept.split(','):
+        if not item.strip():
+            continue
+        media, *params = item.split(';')
+        kind, slash, subtype = media.strip().lower().partition('/')
+        if not slash or not kind or not subtype:
+            return None
+        q, plain = None, True
+        for param in params:
+            name, _, value = param.strip().partition('=')
+            if q is not None:
+                continue  # an extension of the range: of no account
+            if name.strip().lower() != 'q':
+                plain = False
+                continue
+            try:
+                q = float(value)
+            except ValueError:
+                return None
+            if not 0 <= q <= 1:
+                return None
+        if plain:
+            ranges.append((1.0 if q is None else q, kind, subtype))
+    return ranges
+
+
+def _quality(media, ranges):
+    """How much a client with ``ranges`` takes ``media``: the q of the
+    most specific range that covers it."""
+    kind, _, subtype = media.partition('/')
+    best = None
+    for q, range_kind, range_subtype in ranges:
+        if (range_kind, range_subtype) == (kind, subtype):
+            fit = 2
+        elif range_kind == kind and range_subtype == '*':
+            fit = 1
+        elif (range_kind, range_subtype) == ('*', '*'):
+            fit = 0
+        else:
+            continue
+        if best is None or fit > best[0]:
+            best = (fit, q)
+    return 0 if best is None else best[1]
 
 
 def error_media(req):
-    """The representation of an error body this client accepts."""
+    """The representation of an error body this client accepts, chosen
+    as OpenStack Placement chooses it: JSON for a client that names no
+    type or any type, else HTML or JSON by the Accept header's q
+    values, else plain text."""
     accept = req.get_header('Accept')
-    if not accept or accept == 'application/json':
+    if not accept or accept in ('*/*', 'application/json'):
         return 'application/json'
-    best = req.client_prefers(('application/json', 'text/html', 'text/plain'))
-    return best or 'text/plain'
+    ranges = _accepted(accept)
+    if ranges is None:
+        return _ERROR_MEDIA[0]
+    best, best_q = 'text/plain', 0
+    for media in _ERROR_MEDIA:
+        q = _quality(media, ranges)
+        if q > best_q:
+            best, best_q = media, q
+    return best
+
+
+def _asked(req):
+    """What the request named that an error body may repeat."""
+    accept = req.get_header('Accept')
+    return {'method': req.method,
+            'accept': 'application/json' if not accept or accept == '*/*'
+            else accept,
+            'content_type': req.get_header('Content-Type') or 'None'}
 
 
 def handle_error(req, resp, error, params):
@@ -186,11 +264,12 @@ def handle_error(req, resp, error, params):
         detail = error.description or ''
         headers = dict(error.headers or {})
         if status == 405:
-            headers['Allow'] = headers.get('Allow', '').replace(
-                ', OPTIONS', '').replace('OPTIONS, ', '')
-        if status == 404:
-            detail = ''
-        http_error = errors.HTTPError(status, detail, headers=headers)
+            http_error = errors.method_not_allowed(
+                [method.strip() for method in headers.get('Allow', '')
+                 .split(',') if method.strip() not in ('', 'OPTIONS')])
+        else:
+            http_error = errors.HTTPError(
+                status, '' if status == 404 else detail, headers=headers)
     if http_error is None:
         LOG.exception('Unexpected error handling %s %s',
                       req.method, req.path)
@@ -202,7 +281,7 @@ def handle_error(req, resp, error, params):
         resp.set_header(name, value)
     content_type, body = errors.render(
         http_error, req.context.get('request_id'),
-        req.context.get('version'), error_media(req), req.method)
+        req.context.get('version'), error_media(req), _asked(req))
     resp.content_type = content_type
     resp.data = body
     resp.text = None

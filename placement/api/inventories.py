@@ -62,8 +62,8 @@ def _check_capacity(req, uuid, inventories, action):
 
 
 def _location(req, uuid, class_name):
-    return '%s/resource_providers/%s/inventories/%s' % (
-        req.prefix, uuid, class_name)
+    return api.location(req, '/resource_providers/%s/inventories/%s'
+                        % (uuid, class_name))
 
 
 class Inventories(api.Resource):

@@ -32,11 +32,11 @@ def _is_text(data):
 
 
 def _require_json(req):
-    content_type = (req.content_type or '').split(';')[0].strip().lower()
-    if content_type != 'application/json':
+    media_type = (req.content_type or '').split(';')[0]
+    if media_type.strip().lower() != 'application/json':
         raise errors.HTTPError(
             415, 'The media type %s is not supported, use application/json'
-            % (req.content_type or None))
+            % (media_type or None))
 
 
 def requires_json(before=None):

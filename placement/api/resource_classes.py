@@ -23,7 +23,7 @@ def render(resource_class):
 
 
 def _location(req, name):
-    return '%s/resource_classes/%s' % (req.prefix, name)
+    return api.location(req, '/resource_classes/%s' % name)
 
 
 class ResourceClasses(api.Resource):

@@ -77,7 +77,8 @@ class ResourceProviders(api.Resource):
             raise errors.bad_request(
                 'Unable to create resource provider "%s", %s: %s'
                 % (name, uuid, exc))
-        resp.set_header('Location', '/resource_providers/%s' % uuid)
+        resp.set_header('Location', api.location(req, '/resource_providers/%s'
+                                                 % uuid))
         if _POST_RETURNS_BODY[version]:
             jsonio.write(req, resp, render(provider, version),
                          modified=jsonio.last_modified(provider))
@@ -86,6 +87,8 @@ class ResourceProviders(api.Resource):
 
 
 class ResourceProvider(api.Resource):
+    METHOD_ORDER = ('GET', 'DELETE', 'PUT')
+
     @auth.authorize('placement:resource_providers:show')
     def on_get(self, req, resp, uuid):
         provider = self.db.read(rp_obj.get_by_uuid, uuid, waiting=True)

@@ -78,7 +78,7 @@ class Trait(api.Resource):
         if not schema.is_valid_custom_name(name):
             raise errors.bad_request(schema.INVALID_CUSTOM_NAME)
         created = self.db.write(trait_obj.ensure_custom, name)
-        resp.set_header('Location', '/traits/%s' % name)
+        resp.set_header('Location', api.location(req, '/traits/%s' % name))
         _bodiless(req, resp, 201 if created else 204)
 
     @since('1.6')
