@@ -99,7 +99,8 @@ class NoAuth:
                 request_id=req.context.request_id)
             return
         token = req.get_header('X-Auth-Token')
-        if not token:
+        if token is None:
+            # (An empty token is a user with an empty name.)
             raise errors.HTTPError(401, 'Authentication required')
         user, _, project = token.partition(':')
         project = req.get_header('X-Project-Id') or project or user

@@ -139,7 +139,8 @@ def test_unsaid_values():
      'header: 1.40'),
     ('placement -1.5', 406, 'Invalid microversion: Unacceptable version '
      'header: -1.5'),
-])
+], ids=['no-minor', 'letters', 'three-parts', 'upper-case-latest',
+        'above-max', 'negative'])
 def test_bad_versions(header, status, detail):
     with pytest.raises(errors.HTTPError) as caught:
         microversion.parse(header)

@@ -52,14 +52,29 @@ def body_request(body):
     rb'{"name": "half \ud800"}',
     rb'{"name": "low half \uDC00 alone"}',
     rb'{"deep": ["x", {"\ud800": "in a key"}]}',
-    # As UTF-8 bytes: json.loads takes them (surrogatepass).
-    b'{"name": "half \xed\xa0\x80"}',
-], ids=['escaped-high', 'escaped-low', 'escaped-key', 'utf8-high'])
+], ids=['escaped-high', 'escaped-low', 'escaped-key'])
 def test_half_surrogate_pairs_are_refused(body):
     with pytest.raises(errors.HTTPError) as raised:
         jsonio.read(body_request(body))
     assert raised.value.status == 400
     assert 'half of a surrogate pair' in raised.value.detail
+
+
+@pytest.mark.parametrize('body, detail', [
+    # Half a surrogate pair as UTF-8 bytes (which json.loads takes).
+    (b'{"name": "half \xed\xa0\x80"}', "Malformed JSON: 'utf-8' codec "
+     "can't decode byte 0xed in position 15: invalid continuation byte"),
+    (b'\xff\xfe{}', "Malformed JSON: 'utf-8' codec can't decode byte 0xff "
+     "in position 0: invalid start byte"),
+    ('{"name": "x"}'.encode('utf-16'), "Malformed JSON: 'utf-8' codec "
+     "can't decode byte 0xff in position 0: invalid start byte"),
+    (b'\xef\xbb\xbf{"name": "x"}', 'Malformed JSON: Unexpected UTF-8 BOM '
+     '(decode using utf-8-sig): line 1 column 1 (char 0)'),
+], ids=['utf8-surrogate', 'latin1', 'utf16', 'bom'])
+def test_only_utf8_is_read(body, detail):
+    with pytest.raises(errors.HTTPError) as raised:
+        jsonio.read(body_request(body))
+    assert (raised.value.status, raised.value.detail) == (400, detail)
 
 
 @pytest.mark.parametrize('body, expected', [

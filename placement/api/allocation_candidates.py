@@ -244,8 +244,7 @@ def _search(conn, parsed, options):
     resolved = []
     for group in groups:
         required, forbidden = pq.resolve_traits(
-            conn, *group.required, param='required' + group.suffix,
-            found=traits)
+            conn, *group.required, found=traits)
         member_of, excluded = pq.resolve_aggregates(
             conn, *group.member_of, known=aggregates)
         resolved.append(request_mod.RequestGroup(
@@ -263,7 +262,7 @@ def _search(conn, parsed, options):
             resolved[-1].tree_root = provider and provider.root_provider_id
             resolved[-1].no_tree = provider is None
     root_required, root_forbidden = pq.resolve_traits(
-        conn, *parsed.root_required, param='root_required', found=traits)
+        conn, *parsed.root_required, found=traits)
     search = request_mod.Search(
         groups=resolved, group_policy=parsed.group_policy,
         same_subtrees=parsed.same_subtrees,

@@ -214,8 +214,10 @@ class Inventory(api.Resource):
             raise errors.not_found('No inventory of class %s found for '
                                    'delete: %s' % (resource_class, exc))
         except errors.InventoryNotFound:
-            raise errors.not_found('No inventory of class %s found for '
-                                   'delete' % resource_class)
+            # (OpenStack Placement says it twice.)
+            raise errors.not_found('No inventory of class {0} found for '
+                                   'delete: No inventory of class {0} found '
+                                   'for delete'.format(resource_class))
         except errors.InventoryInUse as exc:
             # OpenStack Placement answers this one with the concurrent
             # update code (a PUT that removes the class: inventory.inuse).

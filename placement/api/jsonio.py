@@ -16,9 +16,9 @@ from placement import schemas
 
 CACHE_HEADERS_VERSION = (1, 15)
 # What can put half of a surrogate pair in a document (a string that is
-# not unicode text): a JSON escape of one, or one encoded as UTF-8,
-# which ``json.loads`` lets through.
-_SURROGATE = re.compile(rb'\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]')
+# not unicode text): a JSON escape of one, which ``json.loads`` lets
+# through.  (One encoded as UTF-8 is no UTF-8.)
+_SURROGATE = re.compile(rb'\\u[dD][89a-fA-F]')
 
 
 def _is_text(data):
@@ -59,7 +59,9 @@ def read(req, schema=None):
     _require_json(req)
     raw = req.bounded_stream.read()
     try:
-        data = json.loads(raw)
+        # UTF-8 only, as OpenStack Placement reads it (json.loads would
+        # take UTF-16 and a byte order mark).
+        data = json.loads(raw.decode('utf-8'))
     except ValueError as exc:
         raise errors.bad_request('Malformed JSON: %s' % exc)
     except RecursionError:

@@ -190,17 +190,21 @@ def resolve_aggregates(conn, groups, forbidden, known=None):
             [known[u] for u in forbidden if u in known])
 
 
-def resolve_traits(conn, groups, forbidden, param='required', found=None):
-    """Trait names to ids; 400 naming the first unknown trait.  ``found``
-    is a {name: id} map read beforehand (several parameters, one
-    query)."""
+def resolve_traits(conn, groups, forbidden, found=None, named_in=None):
+    """Trait names to ids; 400 naming the first unknown trait (and, with
+    ``named_in``, the query parameter: OpenStack Placement names it for
+    the provider list).  ``found`` is a {name: id} map read beforehand
+    (several parameters, one query)."""
     names = list(itertools.chain(itertools.chain(*groups), forbidden))
     if found is None:
         found = trait_obj.find_ids(conn, names)
     for name in names:
         if name not in found:
-            raise _bad('Invalid trait(s) in "%s" parameter: No such '
-                       'trait(s): %s.' % (param, name))
+            message = 'No such trait(s): %s.' % name
+            if named_in is not None:
+                message = 'Invalid trait(s) in "%s" parameter: %s' % (
+                    named_in, message)
+            raise _bad(message)
     return ([[found[n] for n in group] for group in groups],
             [found[n] for n in forbidden])
 
@@ -264,6 +268,6 @@ def run_list(conn, query):
     filters.member_of, filters.forbidden_aggregates = resolve_aggregates(
         conn, *query.member_of)
     filters.required_traits, filters.forbidden_traits = resolve_traits(
-        conn, *query.required)
+        conn, *query.required, named_in='required')
     filters.resources = resolve_resources(conn, query.resources)
     return rp_obj.list_providers(conn, filters)

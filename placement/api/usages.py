@@ -1,6 +1,7 @@
 """``/resource_providers/{uuid}/usages`` and ``/usages``."""
 
 from placement import api
+from placement import errors
 from placement import schemas
 from placement.api import auth
 from placement.api import jsonio
@@ -19,7 +20,11 @@ class ProviderUsages(api.Resource):
         def _read(conn):
             provider = provider_subresource.get_provider(conn, uuid)
             return provider, usage_obj.for_provider(conn, provider.id)
-        provider, usages = self.db.read(_read)
+        try:
+            provider, usages = self.db.read(_read)
+        except errors.ResourceProviderNotFound as exc:
+            raise errors.not_found('No resource provider with uuid %s '
+                                   'found: %s' % (uuid, exc))
         jsonio.write(req, resp, {
             'resource_provider_generation': provider.generation,
             'usages': usages})

@@ -412,8 +412,13 @@ _SET_ROOT_TO_LAST_INSERT = (
             updated_at=sa.null()))
 
 
-def _duplicate_message(error, uuid, name):
+def _duplicate_message(conn, error, uuid, name):
     key = sql.duplicate_key(error) or ''
+    if key.endswith('.name') and conn.execute(
+            sa.select(RP.c.id).where(RP.c.uuid == uuid)).first():
+        # SQLite names the last constraint broken, the others the first:
+        # the uuid's, when both are taken.
+        key = '.uuid'
     duplicates = []
     if key.endswith(('0uuid', '.uuid')):
         duplicates.append('uuid: %s' % uuid)
@@ -468,7 +473,8 @@ def create(conn, uuid, name, parent_uuid=None, whole_transaction=False):
                 'created_at': now}).inserted_primary_key[0]
             sql.execute(conn, _SET_ROOT, {'id_': new_id})
     except sa_exc.IntegrityError as error:
-        raise errors.DuplicateName(_duplicate_message(error, uuid, name))
+        raise errors.DuplicateName(
+            _duplicate_message(conn, error, uuid, name))
     if parent is None:
         root = (new_id, uuid)
     else:
