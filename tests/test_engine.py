@@ -244,6 +244,47 @@ def test_reads_do_not_retry(database, two_providers):
     assert calls == [1]
 
 
+@pytest.mark.parametrize('read', ['provider', 'traits'])
+def test_waiting_read_chosen_to_end_a_deadlock_reads_without_waiting(
+        database, two_providers, monkeypatch, read):
+    """A read that waits for writers (GET of a provider, its traits or
+    aggregates) answers what is committed when the database ends it to
+    break a deadlock, rather than failing."""
+    if database.backend == 'sqlite':
+        pytest.skip('SQLite reads do not wait')
+    error = deadlock(database, *two_providers)
+    uuid, generation = database.read(lambda conn: conn.execute(
+        sa.select(RP.c.uuid, RP.c.generation)
+        .where(RP.c.id == two_providers[0])).one())
+    sent = []
+    real_execute = sql.execute
+
+    def execute(conn, statement, params=None, **kwargs):
+        sent.append(statement)
+        if len(sent) == 1:
+            raise error
+        return real_execute(conn, statement, params, **kwargs)
+
+    monkeypatch.setattr(rp.sql, 'execute', execute)
+    if read == 'provider':
+        provider = database.read(rp.get_by_uuid, uuid, waiting=True)
+        assert sent[1] is rp._BY_UUID
+    else:
+        provider, names = database.read(rp.get_with_traits, uuid)
+        assert names == [] and sent[1] is rp._LINKED['traits']
+    assert sent[0] is not sent[1]
+    assert provider.generation == generation
+
+
+def test_waiting_read_other_errors_are_raised(database, monkeypatch):
+    def execute(conn, statement, params=None, **kwargs):
+        raise sa_exc.DBAPIError('SELECT', {}, Exception('broken'))
+
+    monkeypatch.setattr(rp.sql, 'execute', execute)
+    with pytest.raises(sa_exc.DBAPIError):
+        database.read(rp.get_by_uuid, new_uuid(), waiting=True)
+
+
 def test_write_transaction_settings(database):
     """Write transactions run at READ COMMITTED on the servers (with a
     strict SQL mode on MariaDB/MySQL); SQLite runs in WAL mode."""

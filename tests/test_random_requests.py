@@ -201,6 +201,8 @@ class SharedState:
     def __init__(self, port):
         self.port = port
         self.lock = threading.Lock()
+        # The 5xx answers to the reads writes start with.
+        self.failed_reads = []
         for name in ('CUSTOM_A', 'CUSTOM_B'):
             send(port, 'PUT', '/traits/' + name)
         self.roots = []
@@ -217,8 +219,10 @@ class SharedState:
         self.aggregates = [str(uuidlib.uuid4()) for _ in range(3)]
 
     def generation(self, provider):
-        status, body = send(self.port, 'GET',
-                            '/resource_providers/%s' % provider)
+        path = '/resource_providers/%s' % provider
+        status, body = send(self.port, 'GET', path)
+        if status >= 500:
+            self.failed_reads.append(('GET', path, status, body[:500]))
         return json.loads(body)['generation'] if status == 200 else 0
 
     def write(self, rng):
@@ -286,6 +290,8 @@ class SharedState:
                     key: dict(claim, consumer_generation=None)
                     for key in {consumer, other}})
         status, body = send(port, 'GET', path)
+        if status >= 500:
+            self.failed_reads.append(('GET', path, status, body[:500]))
         claim['consumer_generation'] = json.loads(body).get(
             'consumer_generation') if status == 200 else None
         return ('PUT', path) + send(port, 'PUT', path, claim)
@@ -318,5 +324,6 @@ def test_concurrent_random_writes_never_get_a_5xx(server):
         thread.join(timeout=10 * ANSWER_DEADLINE)
     assert not any(thread.is_alive() for thread in threads)
     assert failures == []
+    assert state.failed_reads == []
     with open(log_path) as log:
         assert 'Traceback' not in log.read()

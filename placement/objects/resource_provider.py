@@ -227,13 +227,28 @@ def find_by_uuid(conn, uuid, for_update=False, waiting=False):
     commits."""
     if not may_exist(uuid):
         return None
-    statement = _BY_UUID
     if for_update:
-        statement = _BY_UUID_LOCKED.get(conn.dialect.name, _BY_UUID)
+        row = sql.execute(conn, _BY_UUID_LOCKED.get(
+            conn.dialect.name, _BY_UUID), {'uuid': uuid}).first()
     elif waiting:
-        statement = _BY_UUID_WAITING.get(conn.dialect.name, _BY_UUID)
-    row = sql.execute(conn, statement, {'uuid': uuid}).first()
+        row = read_waiting(conn, _BY_UUID_WAITING.get(
+            conn.dialect.name, _BY_UUID), _BY_UUID, {'uuid': uuid})
+    else:
+        row = sql.execute(conn, _BY_UUID, {'uuid': uuid}).first()
     return _from_row(row) if row is not None else None
+
+
+def read_waiting(conn, statement, plain, params):
+    """The first row ``statement`` (a read that may wait for writers)
+    answers; when the database ends it to break a deadlock (on
+    MariaDB/MySQL its share locks can meet a writer's in another order),
+    the first row of ``plain``: what is committed, without waiting."""
+    try:
+        return sql.execute(conn, statement, params).first()
+    except sa_exc.DBAPIError as error:
+        if statement is plain or not db_engine.is_retryable(error):
+            raise
+    return sql.execute(conn, plain, params).first()
 
 
 # What a provider is linked to: (the link table's column holding the
@@ -324,7 +339,8 @@ def _get_with_linked(conn, kind, uuid, **parameters):
     if not may_exist(uuid):
         raise errors.ResourceProviderNotFound(uuid=uuid)
     statement = _LINKED_WAITING[kind].get(conn.dialect.name, _LINKED[kind])
-    row = sql.execute(conn, statement, dict(parameters, uuid=uuid)).first()
+    row = read_waiting(conn, statement, _LINKED[kind],
+                       dict(parameters, uuid=uuid))
     if row is None:
         raise errors.ResourceProviderNotFound(uuid=uuid)
     return ResourceProvider.brief(None, stored_uuid(uuid), *row[:-1]), \
