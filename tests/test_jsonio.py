@@ -97,6 +97,7 @@ def test_nesting_too_deep_is_refused(depth):
     body = b'{"name": ' + b'[' * depth + b']' * depth + b'}'
     with pytest.raises(errors.HTTPError) as raised:
         jsonio.read(body_request(body),
-                    {'type': 'object', 'properties': {'name': {}}})
+                    {'type': 'object',
+                     'properties': {'name': {'type': 'string'}}})
     assert raised.value.status == 400
     assert 'nested too deeply' in raised.value.detail

@@ -122,7 +122,7 @@ def verdict(document, schema):
 @pytest.mark.parametrize('name', sorted(SCHEMAS))
 def test_fast_path_agrees_with_jsonschema(name):
     schema = SCHEMAS[name]
-    reference = jsonschema.Draft4Validator(
+    reference = schemas._Validator(
         schema, format_checker=schemas._format_checker)
     checked = 0
     for document in documents(schema):
@@ -144,13 +144,35 @@ def test_error_message_is_jsonschema_s():
     assert "'x' is not of type 'array'" in str(caught.value)
 
 
-def test_integral_floats_are_not_integers():
-    # Draft 4 (and so OpenStack Placement) does not take 8.0 for an
-    # integer; a compiled validator would.
+def test_integral_floats_are_integers():
+    # As OpenStack Placement's checks (the newest draft) count them.
     schema = {'type': 'object', 'properties': {'total': {'type': 'integer'}}}
     assert verdict({'total': 8}, schema) is None
-    assert verdict({'total': 8.0}, schema) is not None
-    assert verdict({'total': [8.0]}, {'type': 'object'}) is None
+    assert verdict({'total': 8.0}, schema) is None
+    assert verdict({'total': 1e300}, schema) is None
+    assert verdict({'total': 8.5}, schema) is not None
+    assert verdict({'total': True}, schema) is not None
+    assert verdict({'total': math.inf}, schema) is not None
+
+
+def test_integers_become_ints_where_the_schema_wants_them():
+    data = {'resource_provider_generation': 3.0, 'inventories': {
+        'VCPU': {'total': 8.0, 'max_unit': 4, 'allocation_ratio': 2.0}}}
+    schemas.validate(data, inventory.PUT_ALL)
+    schemas.integers(data, inventory.PUT_ALL)
+    assert data == {'resource_provider_generation': 3, 'inventories': {
+        'VCPU': {'total': 8, 'max_unit': 4, 'allocation_ratio': 2.0}}}
+    assert type(data['resource_provider_generation']) is int
+    assert type(data['inventories']['VCPU']['total']) is int
+    assert type(data['inventories']['VCPU']['allocation_ratio']) is float
+    claim = {'allocations': {UUID: {'resources': {'VCPU': 2.0}}},
+             'project_id': 'p', 'user_id': 'u', 'consumer_generation': 1.0,
+             'consumer_type': 'INSTANCE'}
+    schema = allocation.PUT[(1, 39)]
+    schemas.validate(claim, schema)
+    schemas.integers(claim, schema)
+    assert type(claim['consumer_generation']) is int
+    assert type(claim['allocations'][UUID]['resources']['VCPU']) is int
 
 
 @pytest.mark.parametrize('items', [

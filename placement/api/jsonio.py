@@ -61,7 +61,10 @@ def read(req, schema=None):
     try:
         # UTF-8 only, as OpenStack Placement reads it (json.loads would
         # take UTF-16 and a byte order mark).
-        data = json.loads(raw.decode('utf-8'))
+        floats = []
+        data = json.loads(raw.decode('utf-8'),
+                          parse_float=lambda text: floats.append(text)
+                          or float(text))
     except ValueError as exc:
         raise errors.bad_request('Malformed JSON: %s' % exc)
     except RecursionError:
@@ -72,6 +75,8 @@ def read(req, schema=None):
             'which is not unicode text')
     if schema is not None:
         schemas.validate(data, schema)
+        if floats:
+            schemas.integers(data, schema)
     return data
 
 

@@ -5,13 +5,18 @@ choosing among them; ``validate`` and ``validate_query`` apply one with
 the format checks Placement uses (a ``uuid`` format that accepts the
 dashed and the plain hex forms).
 
-jsonschema (Draft 4, as OpenStack Placement uses it) is the reference and
-writes every error message.  A document it would accept is first checked
-by the same schema compiled to Python by fastjsonschema, which is tens
-of times faster on long lists; only when that check fails (or cannot
-decide, see ``_fast_path_applies``) does jsonschema look at the document.
+jsonschema is the reference and writes every error message: Draft 4's
+keywords, with an integer being any number without a fractional part
+(8.0 too), as in the newest draft, which OpenStack Placement's checks
+apply.  A document it would accept is first checked by the same schema
+compiled to Python by fastjsonschema, which is tens of times faster on
+long lists; only when that check fails does jsonschema look at the
+document.  ``integers`` makes the integral numbers where a schema wants
+an integer Python ints.
 tests/test_schemas.py holds the two to agreeing on every schema here.
 """
+
+import re
 
 import fastjsonschema
 import jsonschema
@@ -26,6 +31,16 @@ _format_checker = jsonschema.FormatChecker(formats=())
 def _is_uuid(value):
     return not isinstance(value, str) or uuids.is_uuid(value)
 
+
+def _is_integer(checker, instance):
+    return (isinstance(instance, int) and not isinstance(instance, bool)
+            or isinstance(instance, float) and instance.is_integer())
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft4Validator,
+    type_checker=jsonschema.Draft4Validator.TYPE_CHECKER.redefine(
+        'integer', _is_integer))
 
 _validators = {}
 
@@ -99,36 +114,16 @@ def _validators_for(schema):
     # Schemas are module constants; keep a reference so ids stay unique.
     entry = _validators.get(id(schema))
     if entry is None:
-        entry = (_compiled(schema), jsonschema.Draft4Validator(
+        entry = (_compiled(schema), _Validator(
             schema, format_checker=_format_checker), schema)
         _validators[id(schema)] = entry
     return entry[:2]
 
 
-def _fast_path_applies(data):
-    """False when ``data`` holds a float with an integral value: Draft 4
-    does not count 8.0 as an integer, the compiled check does."""
-    if isinstance(data, float):
-        return not data.is_integer()
-    if isinstance(data, dict):
-        data = data.values()
-    elif not isinstance(data, list):
-        return True
-    # Strings and integers, most of what documents hold, need no look
-    # (and telling them apart by type runs in C).
-    if _PLAIN_TYPES.issuperset(map(type, data)):
-        return True
-    return all(_fast_path_applies(item) for item in data
-               if isinstance(item, (float, dict, list)))
-
-
-_PLAIN_TYPES = frozenset((str, int, bool, type(None)))
-
-
 def _check(data, schema):
     """The jsonschema error ``data`` has against ``schema``, or None."""
     fast, reference = _validators_for(schema)
-    if fast is not None and _fast_path_applies(data):
+    if fast is not None:
         try:
             fast(data)
             return None
@@ -155,3 +150,37 @@ def validate_query(params, schema):
     error = _check(params, schema)
     if error is not None:
         raise errors.bad_request('Invalid query string parameters: %s' % error)
+
+
+def _wants_integer(schema):
+    kind = schema.get('type')
+    return kind == 'integer' or (isinstance(kind, list) and 'integer' in kind
+                                 and 'number' not in kind)
+
+
+def integers(data, schema):
+    """Make each integral float in ``data`` (a document ``schema``
+    accepts) that the schema wants as an integer an int, in place."""
+    if isinstance(data, dict):
+        properties = schema.get('properties', {})
+        patterns = schema.get('patternProperties', {})
+        others = schema.get('additionalProperties')
+        for key, value in data.items():
+            subs = [properties[key]] if key in properties else []
+            subs.extend(sub for pattern, sub in patterns.items()
+                        if re.search(pattern, key))
+            if not subs and isinstance(others, dict):
+                subs.append(others)
+            for sub in subs:
+                if isinstance(value, float) and _wants_integer(sub):
+                    data[key] = value = int(value)
+                else:
+                    integers(value, sub)
+    elif isinstance(data, list) and isinstance(schema.get('items'), dict):
+        for index, value in enumerate(data):
+            if isinstance(value, float) and _wants_integer(schema['items']):
+                data[index] = int(value)
+            else:
+                integers(value, schema['items'])
+    for sub in schema.get('anyOf', ()):
+        integers(data, sub)
