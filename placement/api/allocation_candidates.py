@@ -13,7 +13,6 @@ import re
 
 from placement import api
 from placement import errors
-from placement import schemas
 from placement.api import auth
 from placement.api import jsonio
 from placement.api import provider_query as pq
@@ -82,7 +81,7 @@ def _validate(req, version):
     for key in req.params:
         values = jsonio.query_all(req, key)
         params[key] = values[0] if key in _FIRST_WINS else values[-1]
-    schemas.validate_query(params, schema.QUERY[version])
+    jsonio.validate_query(req, params, schema.QUERY[version])
     return params
 
 

@@ -7,6 +7,7 @@ Also the response headers OpenStack Placement adds to representations:
 import datetime
 import json
 import re
+import urllib.parse
 
 import falcon
 
@@ -86,8 +87,25 @@ def query(req, schema=None):
     for key, value in req.params.items():
         params[key] = value[-1] if isinstance(value, list) else value
     if schema is not None:
-        schemas.validate_query(params, schema)
+        validate_query(req, params, schema)
     return params
+
+
+def validate_query(req, params, schema):
+    """Check the query string: its names and values must be UTF-8 once
+    their %-escapes are undone, then ``params`` must pass ``schema``;
+    400 'Invalid query string parameters' otherwise."""
+    raw = req.env.get('QUERY_STRING', '')
+    if '%' in raw or not raw.isascii():
+        for item in re.split(rb'[&;]', raw.encode('latin-1')
+                             .replace(b'+', b' ')):
+            for part in item.split(b'=', 1):
+                try:
+                    urllib.parse.unquote_to_bytes(part).decode('utf-8')
+                except UnicodeDecodeError as exc:
+                    raise errors.bad_request(
+                        'Invalid query string parameters: %s' % exc)
+    schemas.validate_query(params, schema)
 
 
 def query_all(req, name):

@@ -2,7 +2,6 @@
 
 from placement import api
 from placement import errors
-from placement import schemas
 from placement.api import auth
 from placement.api import jsonio
 from placement.api import provider_subresource
@@ -39,7 +38,7 @@ class Usages(api.Resource):
         params = jsonio.query(req)
         self.policy.authorize(req.context.auth, 'placement:usages',
                               {'project_id': params.get('project_id')})
-        schemas.validate_query(params, schema.USAGES_QUERY[version])
+        jsonio.validate_query(req, params, schema.USAGES_QUERY[version])
         if _BY_CONSUMER_TYPE[version]:
             usages = self.db.read(usage_obj.for_project_by_type,
                                   params['project_id'], params.get('user_id'),
