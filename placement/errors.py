@@ -234,7 +234,8 @@ _BODIES = {
     415: 'The request media type %(content_type)s is not supported by this '
          'server.\n<br /><br />\n%(detail)s',
 }
-# What the request names when it does not say.
+# What the request names when it does not say (a client that names no
+# media type takes JSON).
 _UNNAMED = {'method': '', 'accept': 'application/json',
             'content_type': 'None'}
 _BREAK = re.compile(r'<br.*?>', re.I | re.S)
@@ -259,7 +260,8 @@ _TEXTS = {status: _as_text(template) for status, template
 
 
 def _values(error, asked):
-    values = dict(_UNNAMED, **asked)
+    values = {name: asked.get(name) or unnamed
+              for name, unnamed in _UNNAMED.items()}
     values['explanation'] = EXPLANATIONS.get(error.status, '')
     values['detail'] = error.detail or ''
     return values

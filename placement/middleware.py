@@ -229,14 +229,21 @@ def _quality(media, ranges):
     return 0 if best is None else best[1]
 
 
+def _accept(req):
+    """The Accept header as OpenStack Placement reads it: a client that
+    names no type, or any type, takes JSON."""
+    accept = req.get_header('Accept')
+    return 'application/json' if not accept or accept == '*/*' else accept
+
+
 def error_media(req):
     """The representation of an error body this client accepts, chosen
     as OpenStack Placement chooses it: JSON for a client that names no
     type or any type, else HTML or JSON by the Accept header's q
     values, else plain text."""
-    accept = req.get_header('Accept')
-    if not accept or accept in ('*/*', 'application/json'):
-        return 'application/json'
+    accept = _accept(req)
+    if accept == 'application/json':
+        return accept
     ranges = _accepted(accept)
     if ranges is None:
         return _ERROR_MEDIA[0]
@@ -250,11 +257,8 @@ def error_media(req):
 
 def _asked(req):
     """What the request named that an error body may repeat."""
-    accept = req.get_header('Accept')
-    return {'method': req.method,
-            'accept': 'application/json' if not accept or accept == '*/*'
-            else accept,
-            'content_type': req.get_header('Content-Type') or 'None'}
+    return {'method': req.method, 'accept': _accept(req),
+            'content_type': req.get_header('Content-Type')}
 
 
 def handle_error(req, resp, error, params):

@@ -172,15 +172,18 @@ def integers(data, schema):
             if not subs and isinstance(others, dict):
                 subs.append(others)
             for sub in subs:
-                if isinstance(value, float) and _wants_integer(sub):
-                    data[key] = value = int(value)
-                else:
-                    integers(value, sub)
+                data[key] = value = _integer_made_int(value, sub)
     elif isinstance(data, list) and isinstance(schema.get('items'), dict):
         for index, value in enumerate(data):
-            if isinstance(value, float) and _wants_integer(schema['items']):
-                data[index] = int(value)
-            else:
-                integers(value, schema['items'])
+            data[index] = _integer_made_int(value, schema['items'])
     for sub in schema.get('anyOf', ()):
         integers(data, sub)
+
+
+def _integer_made_int(value, schema):
+    """``value`` as an int when it is a float ``schema`` wants as an
+    integer; else ``value``, with its parts made so (``integers``)."""
+    if isinstance(value, float) and _wants_integer(schema):
+        return int(value)
+    integers(value, schema)
+    return value
