@@ -11,6 +11,9 @@ wait after 50 s).
 
 And clients in parallel write at random to a few shared providers and
 consumers: every conflict (deadlocks among them) ends in a 4xx.
+
+tests/compare_services.py sends the same seeded requests to two
+services and reports where their answers differ.
 """
 
 import json
@@ -75,28 +78,27 @@ def send(port, method, path, body=None, headers=None, raw=None,
                                 timeout=ANSWER_DEADLINE)
 
 
-def well_formed(port):
-    """(method, path) -> a request body each endpoint takes."""
-    status, body = send(port, 'POST', '/resource_providers',
-                        {'name': 'random-root'}, version='1.20')
-    root = json.loads(body)['uuid']
-    status, body = send(port, 'POST', '/resource_providers',
-                        {'name': 'random-child',
-                         'parent_provider_uuid': root}, version='1.20')
-    child = json.loads(body)['uuid']
+def well_formed(port, new_uuid=uuidlib.uuid4):
+    """((method, path) -> a request body each endpoint takes, the root
+    provider's uuid), every uuid made by ``new_uuid``."""
+    root, child, consumer = (str(new_uuid()) for _ in range(3))
+    send(port, 'POST', '/resource_providers',
+         {'name': 'random-root', 'uuid': root}, version='1.20')
+    send(port, 'POST', '/resource_providers',
+         {'name': 'random-child', 'uuid': child,
+          'parent_provider_uuid': root}, version='1.20')
     send(port, 'PUT', '/resource_providers/%s/inventories' % root,
          {'resource_provider_generation': 0,
           'inventories': {'VCPU': {'total': 8}, 'DISK_GB': {'total': 99}}})
     send(port, 'PUT', '/traits/CUSTOM_RANDOM')
     send(port, 'PUT', '/resource_classes/CUSTOM_RANDOM', version='1.7')
-    consumer = str(uuidlib.uuid4())
     claim = {'allocations': {root: {'resources': {'VCPU': 1}}},
              'project_id': 'p', 'user_id': 'u', 'consumer_generation': None,
              'consumer_type': 'INSTANCE', 'mappings': {'a': [root]}}
     base = '/resource_providers/%s' % root
     return {
         ('POST', '/resource_providers'): {
-            'name': 'n', 'uuid': str(uuidlib.uuid4()),
+            'name': 'n', 'uuid': str(new_uuid()),
             'parent_provider_uuid': root},
         ('PUT', '/resource_providers/%s' % child): {
             'name': 'n2', 'parent_provider_uuid': root},
@@ -111,7 +113,7 @@ def well_formed(port):
         ('PUT', base + '/traits'): {'resource_provider_generation': 1,
                                     'traits': ['CUSTOM_RANDOM']},
         ('PUT', base + '/aggregates'): {'resource_provider_generation': 1,
-                                        'aggregates': [str(uuidlib.uuid4())]},
+                                        'aggregates': [str(new_uuid())]},
         ('POST', '/resource_classes'): {'name': 'CUSTOM_OTHER'},
         ('PUT', '/resource_classes/CUSTOM_RANDOM'): {'name': 'CUSTOM_R2'},
         ('PUT', '/allocations/%s' % consumer): claim,
