@@ -53,7 +53,7 @@ class APIFixture(fixture.GabbiFixture):
                      'ALT_PARENT_PROVIDER_UUID', 'AGGREGATE_UUID',
                      'CONSUMER_UUID', 'CONSUMER_UUID1', 'CONSUMER_UUID2',
                      'CONSUMER_UUID3', 'PROJECT_ID', 'PROJECT_ID1',
-                     'USER_ID', 'USER_ID1'):
+                     'PROJECT_ID2', 'USER_ID', 'USER_ID1', 'USER_ID2'):
             os.environ[name] = str(uuid.uuid4())
         # The same uuids written without dashes.
         for name in ('CONSUMER_UUID3', 'RP_UUID'):

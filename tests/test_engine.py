@@ -372,6 +372,27 @@ def test_unchanged_rolls_back_and_returns_the_value(database, two_providers):
     assert names(database) == ['one', 'two']
 
 
+def test_after_commit_runs_only_once_committed(database, two_providers):
+    ran = []
+
+    def write(conn, name, outcome):
+        rename(conn, two_providers[0], name)
+        db_database.after_commit(conn, lambda: ran.append(name))
+        if outcome == 'fail':
+            raise ValueError(name)
+        return db_database.Unchanged(None) if outcome == 'unchanged' else 1
+
+    database.write(write, 'kept', 'commit')
+    assert database.write(write, 'undone', 'unchanged') is None
+    with pytest.raises(ValueError):
+        database.write(write, 'failed', 'fail')
+    # What a rolled-back transaction handed over is not carried into the
+    # next one on the same connection.
+    database.write(write, 'last', 'commit')
+    assert ran == ['kept', 'last']
+    assert names(database) == ['last', 'two']
+
+
 def record_transaction_ends(monkeypatch, sent):
     """Append 'commit' or 'rollback' to ``sent`` for each COMMIT or
     ROLLBACK pymysql sends of its own (not inside a query's text)."""

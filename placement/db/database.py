@@ -6,7 +6,9 @@ database reports a deadlock, a lock wait timeout, a serialization failure
 or a busy SQLite file, rolls back and runs the *whole* function again;
 when retries are exhausted it raises ``DatabaseContention`` (HTTP 409).
 Nothing is retried half-way.  A function that finds nothing to change
-returns ``Unchanged``: its transaction is rolled back.
+returns ``Unchanged``: its transaction is rolled back.  What a write
+function learnt that only holds once its transaction commits (the id of
+a row it inserted, say) is handed to ``after_commit``.
 
 Reads on PostgreSQL and MariaDB/MySQL run in autocommit mode on their
 own engine: at READ COMMITTED every statement already sees its own
@@ -68,6 +70,20 @@ def _outcome(result):
     if isinstance(result, Unchanged):
         raise _RollBack(result.value)
     return result
+
+
+_AFTER_COMMIT = 'placement.after_commit'
+
+
+def after_commit(conn, fn):
+    """Call ``fn()`` once the write transaction running on ``conn`` has
+    committed; not at all if it rolls back (or is run again)."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+def _committed(conn):
+    for fn in conn.info.pop(_AFTER_COMMIT, ()):
+        fn()
 
 
 class _Kept(dict):
@@ -264,9 +280,13 @@ class Database:
         engine, read_engine = self._engines()
         if engine.dialect.name != 'postgresql':
             with self._connect(engine, write=True) as conn:
+                conn.info.pop(_AFTER_COMMIT, None)
                 with conn.begin():
-                    return _outcome(fn(conn, *args, **kwargs))
+                    result = _outcome(fn(conn, *args, **kwargs))
+                _committed(conn)
+                return result
         with self._connect(read_engine) as conn:
+            conn.info.pop(_AFTER_COMMIT, None)
             db_engine.start_write(conn)
             try:
                 result = _outcome(fn(conn, *args, **kwargs))
@@ -274,6 +294,7 @@ class Database:
                 db_engine.abandon_write(conn)
                 raise
             db_engine.finish_write(conn)
+            _committed(conn)
             return result
 
     def write(self, fn, *args, **kwargs):

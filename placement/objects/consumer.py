@@ -8,12 +8,14 @@ types are stored once each and referred to by id.
 """
 
 import dataclasses
+import functools
 import weakref
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from placement import errors
+from placement.db import database
 from placement.db import sql
 from placement.db import tables
 
@@ -108,9 +110,19 @@ def get(conn, uuid, for_update=False):
 
 
 # Projects, users and consumer types are never deleted, so their ids are
-# remembered per engine (a bounded number of them).
+# remembered per engine (a bounded number of them), once the transaction
+# that found or inserted them has committed: a row inserted by a
+# transaction that rolls back is gone (and on SQLite its id is given
+# again to the next row), even when a later statement of that same
+# transaction found it.
 _NAMED_IDS = weakref.WeakKeyDictionary()
 _NAMED_IDS_MAX = 10000
+
+
+def _remember(cache, key, found):
+    if len(cache) >= _NAMED_IDS_MAX:
+        cache.clear()
+    cache[key] = found
 
 
 def _ensure_named(conn, table, column, value):
@@ -124,12 +136,8 @@ def _ensure_named(conn, table, column, value):
     if found is None:
         sql.insert_ignore(conn, table, [{column: value}], [column])
         found = conn.execute(query).scalar_one()
-    else:
-        # Only rows already committed are remembered: a row this
-        # transaction inserts disappears if it rolls back.
-        if len(cache) >= _NAMED_IDS_MAX:
-            cache.clear()
-        cache[key] = found
+    database.after_commit(conn, functools.partial(_remember, cache, key,
+                                                  found))
     return found
 
 
