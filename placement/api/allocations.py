@@ -77,14 +77,18 @@ def consumer_requests(body, version, conf):
     return list(requests.values())
 
 
-def write_allocations(db, requests, what):
-    """Run ``alloc_obj.replace`` and word its failures as Placement does;
-    ``what`` names the consumer(s) in messages."""
+def write_allocations(db, requests, consumer=None):
+    """Run ``alloc_obj.replace`` and word its failures as Placement does:
+    an unknown class is named with the ``consumer`` of a PUT, and alone
+    for a POST of several."""
     try:
         db.write(alloc_obj.replace, requests, last=True)
     except errors.ResourceClassNotFound as exc:
+        if consumer is None:
+            raise errors.bad_request('Unable to allocate inventory %s' % exc)
         raise errors.bad_request(
-            'Unable to allocate inventory for consumer %s: %s' % (what, exc))
+            'Unable to allocate inventory for consumer %s: %s'
+            % (consumer, exc))
     except errors.InvalidInventory as exc:
         raise errors.conflict('Unable to allocate inventory: %s' % exc)
 
@@ -99,7 +103,7 @@ class Allocations(api.Resource):
         version = req.context.version
         body = jsonio.read(req, schema.POST[version])
         requests = consumer_requests(body, version, self.conf)
-        write_allocations(self.db, requests, ', '.join(sorted(body)))
+        write_allocations(self.db, requests)
         jsonio.no_content(resp)
 
 

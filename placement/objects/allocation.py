@@ -57,12 +57,12 @@ class ConsumerAllocations:
 
 
 def _lock_providers(conn, uuids):
-    """{uuid: id} of the providers receiving allocations, their rows
-    locked (id order) and their generations incremented; raises
-    InvalidInput naming a provider that does not exist."""
+    """({uuid: id} of the providers receiving allocations, their rows
+    locked (id order) and their generations incremented, [the uuids of
+    those that do not exist])."""
     uuids = set(uuids)
     if not uuids:
-        return {}
+        return {}, []
     now = sql.utcnow()
     if conn.dialect.name == 'postgresql':
         found = dict(sql.execute(conn, _LOCK_AND_BUMP, {
@@ -73,11 +73,7 @@ def _lock_providers(conn, uuids):
         if found:
             sql.execute(conn, _BUMP,
                         {'ids': sorted(found.values()), 'now': now})
-    for uuid in sorted(uuids - set(found)):
-        raise errors.InvalidInput(
-            "Allocation for resource provider '%s' that does not exist."
-            % uuid)
-    return found
+    return found, sorted(uuids - set(found))
 
 
 _LOCK = (sa.select(RP.c.uuid, RP.c.id)
@@ -234,9 +230,6 @@ def replace(conn, requests, last=False):
     """Make each request's consumer hold exactly its allocations.
     ``last``: this is the transaction's last work (``sql.execute``)."""
     requests = sorted(requests, key=lambda r: r.consumer_uuid)
-    names = {rc for r in requests for res in r.allocations.values()
-             for rc in res}
-    class_ids = resource_class.ids_for_names(conn, names)
     providers = {uuid for r in requests for uuid in r.allocations}
     emptied = [r.consumer_uuid for r in requests if not r.allocations]
     if emptied:
@@ -245,13 +238,23 @@ def replace(conn, requests, last=False):
         # Placement; a DELETE of the allocations leaves them as they are.
         providers.update(sql.execute(conn, _PROVIDERS_HELD, {
             'uuids': emptied}).scalars())
-    provider_ids = _lock_providers(conn, providers)
+    provider_ids, missing = _lock_providers(conn, providers)
 
+    # Refusals come in OpenStack Placement's order: a consumer's
+    # generation, then a provider that does not exist, then an unknown
+    # class, then capacity.
     existing = []
     for request in requests:
         consumer, created = _consumer(conn, request)
         if not created:
             existing.append(consumer)
+    for uuid in missing:
+        raise errors.InvalidInput(
+            "Allocation for resource provider '%s' that does not exist."
+            % uuid)
+    class_ids = resource_class.ids_for_names(
+        conn, {rc for r in requests for res in r.allocations.values()
+               for rc in res})
     removed = _delete_old(conn, [c.uuid for c in existing])
     for consumer in existing:
         consumer.increment_generation(conn)
