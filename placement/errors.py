@@ -84,11 +84,10 @@ def conflict(detail, code=UNDEFINED):
     return HTTPError(409, detail, code)
 
 
-def method_not_allowed(allowed):
+def method_not_allowed(allowed, detail='The method specified is not '
+                       'allowed for this resource.'):
     """405, with ``allowed`` (the methods the URL answers) in Allow."""
-    return HTTPError(
-        405, 'The method specified is not allowed for this resource.',
-        headers={'Allow': ', '.join(allowed)})
+    return HTTPError(405, detail, headers={'Allow': ', '.join(allowed)})
 
 
 # ---------------------------------------------------------------------

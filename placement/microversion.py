@@ -114,8 +114,10 @@ def since(min_version, status=404):
         def wrapper(self, req, resp, *args, **kwargs):
             if req.context.version < min_version:
                 if status == 405:
+                    # With no detail, as OpenStack Placement words it
+                    # (its Allow header is left out there).
                     raise errors.method_not_allowed(
-                        allowed_methods(self, req))
+                        allowed_methods(self, req), detail='')
                 raise errors.HTTPError(status)
             return responder(self, req, resp, *args, **kwargs)
         wrapper.min_version = min_version
