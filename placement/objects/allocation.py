@@ -147,10 +147,7 @@ def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
                 raise errors.InvalidInventory(
                     "Unable to create allocation for '%s' on resource "
                     "provider '%s'. The requested amount would violate "
-                    "inventory constraints (min_unit %d, max_unit %d, "
-                    "step_size %d): %d." % (
-                        rc, rp_uuid, inv.min_unit, inv.max_unit,
-                        inv.step_size, amount))
+                    "inventory constraints." % (rc, rp_uuid))
         capacity = int((inv.total - inv.reserved) * inv.allocation_ratio)
         others = int(inv.used)
         after = others + sum(amounts)
