@@ -22,19 +22,21 @@ from placement.objects import resource_provider as rp_obj
 
 
 def _locked_providers(conn, inventories):
-    providers = {}
-    for uuid in sorted(inventories):
-        provider = rp_obj.find_by_uuid(conn, uuid, for_update=True)
+    """{uuid: provider} of the providers in ``inventories``, their rows
+    locked in uuid order.  A missing or stale one is reported in the
+    order the request lists them, as OpenStack Placement checks them."""
+    providers = {uuid: rp_obj.find_by_uuid(conn, uuid, for_update=True)
+                 for uuid in sorted(inventories)}
+    for uuid, (expected, _wanted) in inventories.items():
+        provider = providers[uuid]
         if provider is None:
             raise errors.ResourceProviderNotFound(
                 'No resource provider with uuid %s found' % uuid)
-        expected = inventories[uuid][0]
         if provider.generation != expected:
             raise errors.ConcurrentUpdateDetected(
                 'resource provider generation conflict for provider %s: '
                 'actual: %s, given: %s' % (uuid, provider.generation,
                                            expected))
-        providers[uuid] = provider
     return providers
 
 
