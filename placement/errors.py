@@ -122,7 +122,7 @@ class TraitNotFound(NotFound):
 
 
 class InventoryNotFound(NotFound):
-    msg_fmt = 'No inventory of class %(resource_class)s found'
+    msg_fmt = 'No inventory of class %(resource_class)s found.'
 
 
 class Exists(PlacementError):
