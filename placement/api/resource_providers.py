@@ -7,6 +7,7 @@ from placement import errors
 from placement.api import auth
 from placement.api import jsonio
 from placement.api import provider_query
+from placement.api import provider_subresource as sub
 from placement.microversion import Versioned
 from placement.objects import resource_provider as rp_obj
 from placement.schemas import resource_provider as schema
@@ -99,7 +100,7 @@ class ResourceProvider(api.Resource):
     @auth.authorize('placement:resource_providers:update')
     def on_put(self, req, resp, uuid):
         version = req.context.version
-        data = jsonio.read(req, schema.PUT[version])
+        data = sub.read_body(req, self.db, uuid, schema.PUT[version])
 
         def _update(conn):
             provider = rp_obj.get_by_uuid(conn, uuid, for_update=True)

@@ -567,18 +567,21 @@ def update(conn, provider, name, parent_uuid=..., allow_reparent=False):
     """
     values = {'name': name, 'updated_at': sql.utcnow()}
     if parent_uuid is not ... and parent_uuid != provider.parent_provider_uuid:
+        # In OpenStack Placement's order: the new parent must exist, then
+        # the move be allowed, then make no loop.
+        parent = (None if parent_uuid is None
+                  else _locked_parent(conn, parent_uuid))
         if provider.parent_provider_uuid is not None and not allow_reparent:
-            if parent_uuid is None:
+            if parent is None:
                 raise errors.InvalidInput(
                     _UPDATE_FAILED + 'un-parenting a provider is not '
                     'currently allowed.')
             raise errors.InvalidInput(
                 _UPDATE_FAILED + 're-parenting a provider is not currently '
                 'allowed.')
-        if parent_uuid is None:
+        if parent is None:
             new_root, new_parent = provider.id, None
         else:
-            parent = _locked_parent(conn, parent_uuid)
             subtree = descendant_ids(conn, provider.id)
             if parent.id == provider.id or parent.id in subtree:
                 raise errors.InvalidInput(
