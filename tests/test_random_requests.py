@@ -10,7 +10,9 @@ would hold up the writers after it (the database gives up on a lock
 wait after 50 s).
 
 And clients in parallel write at random to a few shared providers and
-consumers: every conflict (deadlocks among them) ends in a 4xx.
+consumers: every conflict (deadlocks among them) ends in a 4xx, and at
+the end every consumer holding allocations has its owner and the usages
+by project add up to the providers' usages.
 
 tests/compare_services.py sends the same seeded requests to two
 services and reports where their answers differ.
@@ -218,6 +220,7 @@ class SharedState:
             self.roots.append(root)
         self.children = []
         self.consumers = [str(uuidlib.uuid4()) for _ in range(6)]
+        self.owners = [0]
         self.aggregates = [str(uuidlib.uuid4()) for _ in range(3)]
 
     def generation(self, provider):
@@ -281,16 +284,27 @@ class SharedState:
         path = '/allocations/%s' % consumer
         if kind == 5:
             return ('DELETE', path) + send(port, 'DELETE', path)
-        claim = {'project_id': 'p', 'user_id': 'u',
+        # A POST often names a new owner (its two consumers create the
+        # owner's rows, and the POST may be refused); later claims name
+        # the latest owners.
+        with self.lock:
+            if kind == 6 and rng.random() < 0.5:
+                self.owners.append(len(self.owners))
+            owner = rng.choice(self.owners[-3:])
+        claim = {'project_id': 'p-%d' % owner, 'user_id': 'u-%d' % owner,
                  'consumer_type': 'INSTANCE', 'allocations': {
                      target: {'resources': {'VCPU': 1}}
                      for target in {provider, rng.choice(self.roots)}}}
         if kind == 6:
-            other = rng.choice(self.consumers)
-            return ('POST', '/allocations') + send(
-                port, 'POST', '/allocations', {
-                    key: dict(claim, consumer_generation=None)
-                    for key in {consumer, other}})
+            new = rng.random() < 0.5
+            pair = ([str(uuidlib.uuid4()) for _ in range(2)] if new
+                    else {consumer, rng.choice(self.consumers)})
+            status, body = send(port, 'POST', '/allocations', {
+                key: dict(claim, consumer_generation=None) for key in pair})
+            if new and status == 204:
+                with self.lock:
+                    self.consumers.extend(pair)
+            return 'POST', '/allocations', status, body
         status, body = send(port, 'GET', path)
         if status >= 500:
             self.failed_reads.append(('GET', path, status, body[:500]))
@@ -298,12 +312,45 @@ class SharedState:
             'consumer_generation') if status == 200 else None
         return ('PUT', path) + send(port, 'PUT', path, claim)
 
+    def inconsistencies(self):
+        """What the writes left inconsistent: a consumer holding
+        allocations without its owner, or usages by project that do not
+        add up to the providers' usages."""
+        found = []
+        owners = set()
+        for consumer in self.consumers:
+            status, body = send(self.port, 'GET', '/allocations/' + consumer)
+            held = json.loads(body)
+            if held['allocations']:
+                if not all(held.get(field) for field in (
+                        'project_id', 'user_id', 'consumer_generation')):
+                    found.append(('consumer without its owner', consumer,
+                                  held))
+                else:
+                    owners.add(held['project_id'])
+        by_projects = 0
+        for project in owners:
+            status, body = send(self.port, 'GET',
+                                '/usages?project_id=' + project,
+                                version='1.9')
+            by_projects += json.loads(body)['usages'].get('VCPU', 0)
+        by_providers = 0
+        for provider in self.roots + self.children:
+            status, body = send(self.port, 'GET',
+                                '/resource_providers/%s/usages' % provider)
+            if status == 200:
+                by_providers += json.loads(body)['usages'].get('VCPU', 0)
+        if by_projects != by_providers:
+            found.append(('usages by project', by_projects,
+                          'by provider', by_providers))
+        return found
+
 
 def test_concurrent_random_writes_never_get_a_5xx(server):
     """Clients in parallel create and delete providers, replace their
     inventories, traits and aggregates, claim and release allocations
     across them and ask for allocation candidates: conflicts are 4xx
-    (mostly 409), never 5xx."""
+    (mostly 409), never 5xx, and what was written adds up."""
     port, log_path = server
     state = SharedState(port)
     failures = []
@@ -327,5 +374,6 @@ def test_concurrent_random_writes_never_get_a_5xx(server):
     assert not any(thread.is_alive() for thread in threads)
     assert failures == []
     assert state.failed_reads == []
+    assert state.inconsistencies() == []
     with open(log_path) as log:
         assert 'Traceback' not in log.read()
