@@ -261,18 +261,27 @@ def difference(first, second, limited):
     return None
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def start(doc, argv, count, default, prefix):
+    """Read the command line of a comparison whose module docstring is
+    ``doc`` (two ports, ``--seed``, and ``--<count>`` of what it sends),
+    then build the seeded providers on both services, printing any step
+    whose statuses differ: (arguments, random generator, World)."""
+    parser = argparse.ArgumentParser(description=doc.split('\n\n')[0])
     parser.add_argument('ports', nargs=2, type=int)
     parser.add_argument('--seed', type=int, default=1)
-    parser.add_argument('--queries', type=int, default=150)
+    parser.add_argument('--' + count, type=int, default=default)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     world = World(args.ports, rng, args.seed)
-    world.build('seed%d' % args.seed)
+    world.build('%s%d' % (prefix, args.seed))
     for method, path, body, answers in world.differences:
         print('setting up, %s %s differs: %s' % (method, path, [
             status for status, _ in answers]))
+    return args, rng, world
+
+
+def main(argv=None):
+    args, rng, world = start(__doc__, argv, 'queries', 150, 'seed')
     found, answered = 0, {}
     for _ in range(args.queries):
         version, params = query(rng, world)
