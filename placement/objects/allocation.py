@@ -124,7 +124,8 @@ def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
     """Raise when an allocation breaks inventory rules.
 
     ``wanted`` maps (provider id, class id) to the list of amounts
-    requested, ``removed`` to what the request's consumers held there
+    requested, in the request's order, ``removed`` to what the
+    request's consumers held there
     before (already deleted).  A provider may end above capacity only if
     this request did not add to its usage (it is reducing an overage).
     """
@@ -133,7 +134,19 @@ def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
         (row.resource_provider_id, row.resource_class_id): row
         for row in sql.execute(conn, _INVENTORY_AND_USAGE,
                                {'provider_ids': provider_ids})}
-    for (provider_id, class_id), amounts in sorted(wanted.items()):
+    # As OpenStack Placement checks: first the providers with no
+    # inventory of any class the request names (named together, with
+    # every class), then each allocation in the request's order.
+    class_ids = {c for _, c in wanted}
+    stocked = {p for p, c in inventory if c in class_ids}
+    bare = [p for p in dict.fromkeys(p for p, _ in wanted)
+            if p not in stocked]
+    if bare:
+        raise errors.InvalidInventory(
+            "Inventory for '%s' on resource provider '%s' invalid." % (
+                ', '.join(class_names[c] for c in sorted(class_ids)),
+                ', '.join(provider_uuids[p] for p in bare)))
+    for (provider_id, class_id), amounts in wanted.items():
         rc = class_names[class_id]
         rp_uuid = provider_uuids[provider_id]
         inv = inventory.get((provider_id, class_id))
@@ -226,6 +239,7 @@ def _type(request):
 def replace(conn, requests, last=False):
     """Make each request's consumer hold exactly its allocations.
     ``last``: this is the transaction's last work (``sql.execute``)."""
+    in_order = requests
     requests = sorted(requests, key=lambda r: r.consumer_uuid)
     providers = {uuid for r in requests for uuid in r.allocations}
     emptied = [r.consumer_uuid for r in requests if not r.allocations]
@@ -245,10 +259,12 @@ def replace(conn, requests, last=False):
         consumer, created = _consumer(conn, request)
         if not created:
             existing.append(consumer)
-    for uuid in missing:
-        raise errors.InvalidInput(
-            "Allocation for resource provider '%s' that does not exist."
-            % uuid)
+    for uuid in dict.fromkeys(uuid for r in in_order
+                              for uuid in r.allocations):
+        if uuid in missing:
+            raise errors.InvalidInput(
+                "Allocation for resource provider '%s' that does not "
+                "exist." % uuid)
     class_ids = resource_class.ids_for_names(
         conn, {rc for r in requests for res in r.allocations.values()
                for rc in res})
@@ -258,7 +274,7 @@ def replace(conn, requests, last=False):
 
     rows, wanted = [], collections.defaultdict(list)
     now = sql.utcnow()
-    for request in requests:
+    for request in in_order:
         for rp_uuid, resources in request.allocations.items():
             for rc, amount in resources.items():
                 key = (provider_ids[rp_uuid], class_ids[rc])
