@@ -160,7 +160,11 @@ class ProviderAllocations(api.Resource):
         def _read(conn):
             provider = provider_subresource.get_provider(conn, uuid)
             return (provider,) + alloc_obj.for_provider(conn, provider.id)
-        provider, allocations, generations, rows = self.db.read(_read)
+        try:
+            provider, allocations, generations, rows = self.db.read(_read)
+        except errors.ResourceProviderNotFound as exc:
+            raise errors.not_found("Resource provider '%s' not found: %s"
+                                   % (uuid, exc))
         body = {consumer: {'resources': resources}
                 for consumer, resources in allocations.items()}
         if _CHECK_GENERATION[req.context.version]:

@@ -137,14 +137,16 @@ def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
     # As OpenStack Placement checks: first the providers with no
     # inventory of any class the request names (named together, with
     # every class), then each allocation in the request's order.
-    class_ids = {c for _, c in wanted}
+    # (The classes in the order a Python set of their ids, made in the
+    # request's order, gives: the order OpenStack Placement names them.)
+    class_ids = set([c for _, c in wanted])
     stocked = {p for p, c in inventory if c in class_ids}
     bare = [p for p in dict.fromkeys(p for p, _ in wanted)
             if p not in stocked]
     if bare:
         raise errors.InvalidInventory(
             "Inventory for '%s' on resource provider '%s' invalid." % (
-                ', '.join(class_names[c] for c in sorted(class_ids)),
+                ', '.join(class_names[c] for c in class_ids),
                 ', '.join(provider_uuids[p] for p in bare)))
     for (provider_id, class_id), amounts in wanted.items():
         rc = class_names[class_id]
