@@ -123,50 +123,55 @@ _INVENTORY_AND_USAGE = sa.select(
 def _check_capacity(conn, wanted, removed, provider_uuids, class_names):
     """Raise when an allocation breaks inventory rules.
 
-    ``wanted`` maps (provider id, class id) to the list of amounts
-    requested, in the request's order, ``removed`` to what the
-    request's consumers held there
-    before (already deleted).  A provider may end above capacity only if
-    this request did not add to its usage (it is reducing an overage).
+    ``wanted`` lists the (provider id, class id, amount) of each
+    allocation, in the request's order; ``removed`` maps (provider id,
+    class id) to what the request's consumers held there before (already
+    deleted).  A provider may end above capacity only if this request did
+    not add to its usage (it is reducing an overage).
+
+    The faults are found in OpenStack Placement's order, so that a
+    request with several is refused for the same one: first the
+    providers with no inventory of any class the request names (named
+    together, with every class), then each allocation in turn, against
+    the sum of the amounts asked of its inventory so far.
     """
-    provider_ids = sorted({p for p, _ in wanted})
+    provider_ids = sorted({p for p, _, _ in wanted})
     inventory = {
         (row.resource_provider_id, row.resource_class_id): row
         for row in sql.execute(conn, _INVENTORY_AND_USAGE,
                                {'provider_ids': provider_ids})}
-    # As OpenStack Placement checks: first the providers with no
-    # inventory of any class the request names (named together, with
-    # every class), then each allocation in the request's order.
     # (The classes in the order a Python set of their ids, made in the
     # request's order, gives: the order OpenStack Placement names them.)
-    class_ids = set([c for _, c in wanted])
+    class_ids = set([c for _, c, _ in wanted])
     stocked = {p for p, c in inventory if c in class_ids}
-    bare = [p for p in dict.fromkeys(p for p, _ in wanted)
+    bare = [p for p in dict.fromkeys(p for p, _, _ in wanted)
             if p not in stocked]
     if bare:
         raise errors.InvalidInventory(
             "Inventory for '%s' on resource provider '%s' invalid." % (
                 ', '.join(class_names[c] for c in class_ids),
                 ', '.join(provider_uuids[p] for p in bare)))
-    for (provider_id, class_id), amounts in wanted.items():
+    asked = collections.Counter()
+    for provider_id, class_id, amount in wanted:
+        key = (provider_id, class_id)
         rc = class_names[class_id]
         rp_uuid = provider_uuids[provider_id]
-        inv = inventory.get((provider_id, class_id))
+        inv = inventory.get(key)
         if inv is None:
             raise errors.InvalidInventory(
                 "Inventory for '%s' on resource provider '%s' invalid."
                 % (rc, rp_uuid))
-        for amount in amounts:
-            if (amount < inv.min_unit or amount > inv.max_unit
-                    or amount % inv.step_size):
-                raise errors.InvalidInventory(
-                    "Unable to create allocation for '%s' on resource "
-                    "provider '%s'. The requested amount would violate "
-                    "inventory constraints." % (rc, rp_uuid))
+        if (amount < inv.min_unit or amount > inv.max_unit
+                or amount % inv.step_size):
+            raise errors.InvalidInventory(
+                "Unable to create allocation for '%s' on resource "
+                "provider '%s'. The requested amount would violate "
+                "inventory constraints." % (rc, rp_uuid))
+        asked[key] += amount
         capacity = int((inv.total - inv.reserved) * inv.allocation_ratio)
         others = int(inv.used)
-        after = others + sum(amounts)
-        before = others + removed.get((provider_id, class_id), 0)
+        after = others + asked[key]
+        before = others + removed.get(key, 0)
         if after > capacity and after > before:
             raise errors.InvalidInventory(
                 "Unable to create allocation for '%s' on resource provider "
@@ -274,17 +279,16 @@ def replace(conn, requests, last=False):
     for consumer in existing:
         consumer.increment_generation(conn)
 
-    rows, wanted = [], collections.defaultdict(list)
+    rows, wanted = [], []
     now = sql.utcnow()
     for request in in_order:
         for rp_uuid, resources in request.allocations.items():
             for rc, amount in resources.items():
-                key = (provider_ids[rp_uuid], class_ids[rc])
-                wanted[key].append(amount)
-                rows.append({'resource_provider_id': key[0],
+                wanted.append((provider_ids[rp_uuid], class_ids[rc], amount))
+                rows.append({'resource_provider_id': wanted[-1][0],
                              'consumer_id': request.consumer_uuid,
-                             'resource_class_id': key[1], 'used': amount,
-                             'created_at': now})
+                             'resource_class_id': wanted[-1][1],
+                             'used': amount, 'created_at': now})
     if wanted:
         _check_capacity(conn, wanted, removed,
                         {v: k for k, v in provider_ids.items()},
