@@ -272,9 +272,16 @@ def replace(conn, requests, last=False):
             raise errors.InvalidInput(
                 "Allocation for resource provider '%s' that does not "
                 "exist." % uuid)
-    class_ids = resource_class.ids_for_names(
-        conn, {rc for r in requests for res in r.allocations.values()
-               for rc in res})
+    names = list(dict.fromkeys(rc for r in in_order
+                               for res in r.allocations.values()
+                               for rc in res))
+    try:
+        class_ids = resource_class.ids_for_names(conn, names)
+    except errors.ResourceClassNotFound:
+        # Name the first unknown class the body lists.
+        for name in names:
+            resource_class.ids_for_names(conn, [name])
+        raise
     removed = _delete_old(conn, [c.uuid for c in existing])
     for consumer in existing:
         consumer.increment_generation(conn)
