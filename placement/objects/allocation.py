@@ -246,8 +246,8 @@ def _type(request):
 def replace(conn, requests, last=False):
     """Make each request's consumer hold exactly its allocations.
     ``last``: this is the transaction's last work (``sql.execute``)."""
-    in_order = requests
-    requests = sorted(requests, key=lambda r: r.consumer_uuid)
+    in_order = list(requests)
+    requests = sorted(in_order, key=lambda r: r.consumer_uuid)
     providers = {uuid for r in requests for uuid in r.allocations}
     emptied = [r.consumer_uuid for r in requests if not r.allocations]
     if emptied:
@@ -260,7 +260,7 @@ def replace(conn, requests, last=False):
 
     # Refusals come in OpenStack Placement's order: a consumer's
     # generation, then a provider that does not exist, then an unknown
-    # class, then capacity.
+    # class, then inventory and capacity (``_check_capacity``).
     existing = []
     for request in requests:
         consumer, created = _consumer(conn, request)
