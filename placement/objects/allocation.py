@@ -58,11 +58,11 @@ class ConsumerAllocations:
 
 def _lock_providers(conn, uuids):
     """({uuid: id} of the providers receiving allocations, their rows
-    locked (id order) and their generations incremented, [the uuids of
-    those that do not exist])."""
+    locked (id order) and their generations incremented, {the uuids of
+    those that do not exist})."""
     uuids = set(uuids)
     if not uuids:
-        return {}, []
+        return {}, set()
     now = sql.utcnow()
     if conn.dialect.name == 'postgresql':
         found = dict(sql.execute(conn, _LOCK_AND_BUMP, {
@@ -73,7 +73,7 @@ def _lock_providers(conn, uuids):
         if found:
             sql.execute(conn, _BUMP,
                         {'ids': sorted(found.values()), 'now': now})
-    return found, sorted(uuids - set(found))
+    return found, uuids - set(found)
 
 
 _LOCK = (sa.select(RP.c.uuid, RP.c.id)
@@ -291,11 +291,12 @@ def replace(conn, requests, last=False):
     for request in in_order:
         for rp_uuid, resources in request.allocations.items():
             for rc, amount in resources.items():
-                wanted.append((provider_ids[rp_uuid], class_ids[rc], amount))
-                rows.append({'resource_provider_id': wanted[-1][0],
+                provider_id, class_id = provider_ids[rp_uuid], class_ids[rc]
+                wanted.append((provider_id, class_id, amount))
+                rows.append({'resource_provider_id': provider_id,
                              'consumer_id': request.consumer_uuid,
-                             'resource_class_id': wanted[-1][1],
-                             'used': amount, 'created_at': now})
+                             'resource_class_id': class_id, 'used': amount,
+                             'created_at': now})
     if wanted:
         _check_capacity(conn, wanted, removed,
                         {v: k for k, v in provider_ids.items()},
