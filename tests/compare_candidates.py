@@ -27,6 +27,7 @@ import sys
 import urllib.parse
 import uuid
 
+from placement import microversion
 from tests import live_server
 
 TRAITS = ['HW_CPU_X86_AVX2', 'HW_CPU_X86_SSE2', 'STORAGE_DISK_SSD',
@@ -39,8 +40,7 @@ VERSIONS = ['1.%d' % minor for minor in range(10, 40)]
 
 
 def at_least(version, minimum):
-    return tuple(map(int, version.split('.'))) >= tuple(
-        map(int, minimum.split('.')))
+    return microversion.to_tuple(version) >= microversion.to_tuple(minimum)
 
 
 class World:
